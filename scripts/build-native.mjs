@@ -1,0 +1,2 @@
+// placeholder: replaced by the native backend work
+console.log('slimtext: native addon build not implemented yet');

@@ -1,0 +1,9 @@
+// placeholder command: replaced by the work that owns it
+import type { Command } from './command.js';
+export const command: Command = {
+  name: 'data stats',
+  summary: 'not implemented yet',
+  usage: '',
+  options: {},
+  async run() { console.error('not implemented yet'); return 1; },
+};

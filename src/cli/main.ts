@@ -1,0 +1,53 @@
+/**
+ * `slimtext <command>`: dispatches to one file per command. Commands load lazily so that
+ * `slimtext tokenize` does not pay for the engine's start-up.
+ */
+import { type Command, UsageError, helpText, parseCommandArgs } from './command.js';
+
+/** name -> loader. A command with subcommands (`data stats`) is named `data stats` here. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  'bench engine': async () => (await import('./benchEngine.js')).command,
+  tokenize: async () => (await import('./tokenize.js')).command,
+  'data stats': async () => (await import('./dataStats.js')).command,
+  'ngrams build': async () => (await import('./ngramsBuild.js')).command,
+};
+
+function topHelp(): string {
+  const names = Object.keys(COMMANDS).sort();
+  return ['usage: slimtext <command> [options]', '', 'commands:', ...names.map((n) => `  ${n}`), '', 'Run `slimtext <command> --help` for its options.'].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    console.log(topHelp());
+    return argv.length === 0 ? 2 : 0;
+  }
+  const two = argv.length >= 2 ? `${argv[0]} ${argv[1]}` : '';
+  const name = two in COMMANDS ? two : argv[0]!;
+  const loader = COMMANDS[name];
+  if (!loader) {
+    const subs = Object.keys(COMMANDS).filter((n) => n.startsWith(`${argv[0]} `));
+    console.error(subs.length ? `slimtext ${argv[0]}: expected one of: ${subs.join(', ')}` : `slimtext: unknown command '${argv[0]}'\n\n${topHelp()}`);
+    return 2;
+  }
+  const cmd = await loader();
+  const rest = argv.slice(name.split(' ').length);
+  try {
+    const parsed = parseCommandArgs(cmd, rest);
+    if (parsed === 'help') {
+      console.log(helpText(cmd));
+      return 0;
+    }
+    return await cmd.run(parsed);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`slimtext ${e.message}`);
+      return 2;
+    }
+    if (e instanceof Error && (e as Error & { userFacing?: boolean }).userFacing) {
+      console.error(`slimtext ${name}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}

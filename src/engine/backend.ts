@@ -1,0 +1,188 @@
+/**
+ * The kernel interface every backend implements (native C over OpenBLAS, portable WebAssembly).
+ * This is the whole contract between the autograd engine and the machine: the engine never loops
+ * over tensor elements itself, it calls these.
+ *
+ * Conventions (every backend, every kernel):
+ * - Arrays are passed as typed-array views; a kernel reads/writes from index 0 of the view it gets
+ *   (callers use `subarray` for offsets, which is free). Sizes are given explicitly; a kernel never
+ *   infers a size from an array's length, but may check that arrays are long enough.
+ * - Matrices are row-major.
+ * - Forward kernels OVERWRITE their outputs. Kernels named `*Backward` ACCUMULATE (+=) into their
+ *   gradient outputs, so a tensor used twice gets the sum of both gradients without a temporary.
+ *   A gradient output given as `null` is skipped (frozen parameter: no work is done for it).
+ * - Results must agree between backends to relative error 1e-4 (float32); reductions may sum in a
+ *   different order. Randomness (dropout) is counter-based so both backends draw the same numbers.
+ * - Kernels may use up to `threads()` threads; results must not depend on the thread count except
+ *   for float summation order.
+ */
+
+export type F32 = Float32Array;
+export type I32 = Int32Array;
+
+/** Element-wise binary ops with broadcasting. */
+export const BinaryOp = { Add: 0, Sub: 1, Mul: 2, Div: 3 } as const;
+export type BinaryOp = (typeof BinaryOp)[keyof typeof BinaryOp];
+
+/**
+ * Element-wise unary ops. Backward formulas (given x, y = f(x), dy):
+ * Relu: dy*(x>0); Tanh: dy*(1-y^2); Gelu (exact erf form, as BERT uses:
+ * 0.5*x*(1+erf(x/sqrt 2))): dy*(Phi(x) + x*phi(x)); Exp: dy*y; Log: dy/x; Neg: -dy;
+ * Sqrt: dy*0.5/y; Square: dy*2x; Sigmoid: dy*y*(1-y); Abs: dy*sign(x).
+ */
+export const UnaryOp = { Relu: 0, Tanh: 1, Gelu: 2, Exp: 3, Log: 4, Neg: 5, Sqrt: 6, Square: 7, Sigmoid: 8, Abs: 9 } as const;
+export type UnaryOp = (typeof UnaryOp)[keyof typeof UnaryOp];
+
+/** Strided loops handle up to this many dimensions; callers merge/pad shapes to fit. */
+export const MAX_DIMS = 6;
+
+export interface Backend {
+  readonly name: 'native' | 'wasm';
+
+  /** Threads the kernels may use (default: all cores, 2 here). */
+  threads(): number;
+  setThreads(n: number): void;
+
+  // ---------------------------------------------------------------- matrix products
+
+  /**
+   * Batched GEMM, row-major: for b in [0, batch):
+   *   C[b] = alpha * op(A[b]) @ op(B[b]) + beta * C[b]
+   * op(A[b]) is (M, K), op(B[b]) is (K, N), C[b] is (M, N).
+   * A[b] starts at a[b*strideA] and has row stride lda (as stored: lda >= K if !transA, >= M if
+   * transA); likewise B with ldb, C with ldc (>= N). strideX = 0 reuses one matrix for every batch.
+   */
+  gemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    a: F32, lda: number, strideA: number,
+    b: F32, ldb: number, strideB: number,
+    beta: number, c: F32, ldc: number, strideC: number,
+    batch: number,
+  ): void;
+
+  // ---------------------------------------------------------------- element-wise
+
+  /**
+   * out[i] (=|+=) a[ia] op b[ib] over an index space `shape` (ndim <= MAX_DIMS, row-major order of
+   * out, which is contiguous). aStrides/bStrides are in elements, 0 on broadcast dimensions.
+   * accumulate=false overwrites out, true adds into it.
+   */
+  binary(op: BinaryOp, shape: I32, a: F32, aStrides: I32, b: F32, bStrides: I32, out: F32, accumulate: boolean): void;
+
+  /**
+   * Strided copy or accumulate: for every index i in `shape`,
+   *   dst[i . dstStrides] (=|+=) alpha * src[i . srcStrides].
+   * Serves transpose/permute/slice/concat (materialise a view) and, with dstStrides 0 on some
+   * dimensions and accumulate=true, sum-reduction (the backward of broadcasting).
+   */
+  copyStrided(shape: I32, src: F32, srcStrides: I32, dst: F32, dstStrides: I32, alpha: number, accumulate: boolean): void;
+
+  /** y[i] = f(x[i]) for i < n. */
+  unary(op: UnaryOp, n: number, x: F32, y: F32): void;
+  /** dx[i] += f'(x[i]) * dy[i], with y = f(x) given for ops whose derivative uses it. */
+  unaryBackward(op: UnaryOp, n: number, x: F32, y: F32, dy: F32, dx: F32): void;
+
+  /** y[i] = alpha * x[i] + beta * y[i] for i < n (beta = 0 ignores y's old contents, even NaN). */
+  axpby(n: number, alpha: number, x: F32, beta: number, y: F32): void;
+  /** x[i] = value for i < n. */
+  fill(n: number, value: number, x: F32): void;
+
+  // ---------------------------------------------------------------- reductions
+
+  /** Sum of x[0..n). Accumulates in double precision. */
+  sum(n: number, x: F32): number;
+  /** Sum of x[i]*y[i] (double accumulation). */
+  dot(n: number, x: F32, y: F32): number;
+  /** Sum of squares (for gradient-norm clipping); double accumulation. */
+  sumSquares(n: number, x: F32): number;
+  /** True iff every x[i] is finite. */
+  allFinite(n: number, x: F32): boolean;
+
+  // ---------------------------------------------------------------- row-wise (last dimension)
+
+  /** y = softmax(x) over each row of length cols. */
+  softmax(rows: number, cols: number, x: F32, y: F32): void;
+  /** dx += y * (dy - sum_j(dy*y)) per row. */
+  softmaxBackward(rows: number, cols: number, y: F32, dy: F32, dx: F32): void;
+  /** y = log_softmax(x) per row. */
+  logSoftmax(rows: number, cols: number, x: F32, y: F32): void;
+  /** dx += dy - exp(y) * sum_j(dy) per row (y is the log-softmax output). */
+  logSoftmaxBackward(rows: number, cols: number, y: F32, dy: F32, dx: F32): void;
+
+  /**
+   * Layer norm over rows of length cols: y = (x - mean) * rstd * gamma + beta, biased variance.
+   * Writes mean[rows] and rstd[rows] = 1/sqrt(var + eps) for the backward.
+   */
+  layerNorm(rows: number, cols: number, x: F32, gamma: F32, beta: F32, eps: number, y: F32, mean: F32, rstd: F32): void;
+  /** Accumulates dx, dgamma, dbeta (each may be null). */
+  layerNormBackward(
+    rows: number, cols: number, x: F32, gamma: F32, mean: F32, rstd: F32, dy: F32,
+    dx: F32 | null, dgamma: F32 | null, dbeta: F32 | null,
+  ): void;
+
+  // ---------------------------------------------------------------- embeddings (sparse)
+
+  /**
+   * out[i, :] = table[ids[i], :] for i < n; table has `dim` columns and `rows` rows.
+   * Throws (never reads out of bounds) if an id is outside [0, rows); the message names the id.
+   */
+  gather(n: number, dim: number, rows: number, table: F32, ids: I32, out: F32): void;
+  /** dst[idx[i], :] += alpha * src[i, :] for i < n (duplicates in idx accumulate). */
+  indexAdd(n: number, dim: number, src: F32, idx: I32, alpha: number, dst: F32): void;
+
+  /**
+   * Embedding bag, mean mode: for bag b < nBags with ids[offsets[b] .. offsets[b+1]):
+   *   out[b, :] = mean of table[ids[j], :]  (an empty bag gives zeros).
+   * Throws on an id outside [0, rows).
+   */
+  embeddingBagMean(nBags: number, dim: number, rows: number, table: F32, ids: I32, offsets: I32, out: F32): void;
+  /**
+   * Backward of embeddingBagMean into a compact (sparse) gradient: for every bag b and every j in
+   * its range, gradRows[slot[j], :] += dy[b, :] / count_b. `slot` maps each id occurrence to its
+   * row in gradRows (the caller coalesces duplicate ids into one slot).
+   */
+  embeddingBagMeanBackward(nBags: number, dim: number, offsets: I32, slot: I32, dy: F32, gradRows: F32): void;
+
+  // ---------------------------------------------------------------- randomness
+
+  /**
+   * Inverted dropout with a counter-based RNG: element i is kept iff
+   * uniform(seed, i) >= p, where uniform is `hashUniform` below. mask[i] = keep ? 1/(1-p) : 0,
+   * y[i] = x[i] * mask[i]. (The backward is a Mul with mask.)
+   */
+  dropout(n: number, p: number, seed: number, x: F32, y: F32, mask: F32): void;
+
+  // ---------------------------------------------------------------- optimisers
+
+  /**
+   * AdamW step on n dense parameters (decoupled weight decay), step t >= 1:
+   *   m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g^2
+   *   p -= lr * ( (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps) + wd * p )
+   */
+  adam(n: number, p: F32, g: F32, m: F32, v: F32, lr: number, b1: number, b2: number, eps: number, wd: number, t: number): void;
+  /**
+   * Lazy (sparse) Adam: the same update applied only to rows rowIds[0..nRows) of a (*, dim) table,
+   * with gradRows[r, :] the gradient of row rowIds[r] (ids unique). m and v are full-size tables.
+   */
+  adamRows(
+    nRows: number, dim: number, rowIds: I32, gradRows: F32, p: F32, m: F32, v: F32,
+    lr: number, b1: number, b2: number, eps: number, wd: number, t: number,
+  ): void;
+}
+
+/**
+ * The counter-based RNG shared by every backend (and written identically in C and AssemblyScript):
+ * a 32-bit integer hash of (seed, i) mapped to [0, 1). Kept here as the reference definition.
+ *   h = seed ^ (i * 0x9E3779B9); h ^= h >>> 16; h *= 0x85EBCA6B; h ^= h >>> 13; h *= 0xC2B2AE35;
+ *   h ^= h >>> 16; uniform = (h >>> 8) / 2^24
+ * (all arithmetic mod 2^32; i is the element index as uint32).
+ */
+export function hashUniform(seed: number, i: number): number {
+  let h = (seed ^ Math.imul(i >>> 0, 0x9e3779b9)) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h ^= h >>> 16;
+  return (h >>> 8) / 16777216;
+}
