@@ -10,6 +10,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   tokenize: async () => (await import('./tokenize.js')).command,
   'data stats': async () => (await import('./dataStats.js')).command,
   'ngrams build': async () => (await import('./ngramsBuild.js')).command,
+  encode: async () => (await import('./encode.js')).command,
 };
 
 function topHelp(): string {

@@ -1,4 +1,67 @@
-// placeholder: replaced by the native backend work
+/**
+ * Loads the native backend: the C addon in build/Release/slimtext_native.node (built by
+ * scripts/build-native.mjs at install time). The addon exports one function per kernel with the
+ * Backend's names and argument order and checks its own arguments, so this wrapper passes calls
+ * straight through.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Backend } from '../backend.js';
-export function loadNative(): Backend | undefined { return undefined; }
-export function nativeLoadError(): string | undefined { return 'not built'; }
+
+/** The native backend, or undefined when the addon is not built or fails to load here. */
+export function loadNative(): Backend | undefined {
+  if (state === undefined) state = tryLoad();
+  return 'backend' in state ? state.backend : undefined;
+}
+
+/** Why loadNative() returns undefined (undefined when it loads). */
+export function nativeLoadError(): string | undefined {
+  loadNative();
+  return state !== undefined && 'error' in state ? state.error : undefined;
+}
+
+/** Where the addon is expected, relative to the package root. */
+export const NATIVE_ADDON_PATH = join('build', 'Release', 'slimtext_native.node');
+
+type NativeAddon = Omit<Backend, 'name'>;
+
+/** Every kernel the addon must export (an addon built from older sources may lack some). */
+const KERNELS: readonly (keyof NativeAddon)[] = [
+  'threads', 'setThreads', 'gemm', 'binary', 'copyStrided', 'unary', 'unaryBackward', 'axpby', 'fill',
+  'sum', 'dot', 'sumSquares', 'allFinite', 'softmax', 'softmaxBackward', 'logSoftmax',
+  'logSoftmaxBackward', 'layerNorm', 'layerNormBackward', 'gather', 'indexAdd', 'embeddingBagMean',
+  'embeddingBagMeanBackward', 'dropout', 'adam', 'adamRows',
+];
+
+let state: { backend: Backend } | { error: string } | undefined;
+
+function tryLoad(): { backend: Backend } | { error: string } {
+  const root = packageRoot();
+  if (!root) return { error: `package.json not found above ${fileURLToPath(import.meta.url)}` };
+  const file = join(root, NATIVE_ADDON_PATH);
+  if (!existsSync(file)) return { error: `${file} not built (run: node scripts/build-native.mjs)` };
+  let addon: Partial<NativeAddon>;
+  try {
+    addon = createRequire(join(root, 'package.json'))(file) as Partial<NativeAddon>;
+  } catch (e) {
+    return { error: `${file} failed to load: ${(e as Error).message.split('\n')[0]}` };
+  }
+  const missing = KERNELS.filter((k) => typeof addon[k] !== 'function');
+  if (missing.length > 0) return { error: `${file} lacks ${missing.join(', ')} (stale build; rerun scripts/build-native.mjs)` };
+  // The C functions take the Backend's arguments as they are (booleans and enum numbers included).
+  const backend: Backend = Object.freeze({ ...(addon as NativeAddon), name: 'native' as const });
+  return { backend };
+}
+
+/** The folder holding package.json, walking up from this file (works from src/ and dist/src/). */
+function packageRoot(): string | undefined {
+  let d = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(d, 'package.json'))) return d;
+    const up = dirname(d);
+    if (up === d) return undefined;
+    d = up;
+  }
+}

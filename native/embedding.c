@@ -1,0 +1,73 @@
+/* Embedding kernels: gather, index-add and mean embedding bags. binding.c has already checked
+ * every id against the table, so these only move rows. Kernels that add into rows which several
+ * inputs may share (duplicate ids) split threads by columns, never by inputs. */
+#include <string.h>
+#include "kernels.h"
+#include "parallel.h"
+
+void st_gather(int64_t n, int64_t dim, const float *table, const int32_t *ids, float *out) {
+  const int nt = st_threads_for(n * dim);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+  for (int64_t i = 0; i < n; i++) memcpy(out + i * dim, table + (int64_t)ids[i] * dim, (size_t)dim * sizeof(float));
+}
+
+/* Threads for a pass that splits `dim` columns: each needs a worthwhile strip. */
+static int column_threads(int64_t n, int64_t dim) {
+  const int nt = st_threads_for(n * dim);
+  return dim >= 64 * (int64_t)nt ? nt : 1;
+}
+
+void st_index_add(int64_t n, int64_t dim, const float *src, const int32_t *idx, float alpha, float *dst) {
+  const int nt = column_threads(n, dim);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    int64_t c0, c1;
+    st_share(dim, 16, &c0, &c1);
+    for (int64_t i = 0; i < n; i++) {
+      float *d = dst + (int64_t)idx[i] * dim;
+      const float *s = src + i * dim;
+      for (int64_t j = c0; j < c1; j++) d[j] += alpha * s[j];
+    }
+  }
+}
+
+void st_embedding_bag_mean(int64_t nBags, int64_t dim, const float *table, const int32_t *ids,
+                           const int32_t *offsets, float *out) {
+  const int64_t work = (int64_t)(offsets[nBags] - offsets[0]) * dim + nBags * dim;
+  const int nt = st_threads_for(work);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(dynamic, 16)
+  for (int64_t b = 0; b < nBags; b++) {
+    float *o = out + b * dim;
+    const int32_t lo = offsets[b], hi = offsets[b + 1];
+    for (int64_t j = 0; j < dim; j++) o[j] = 0.0f;
+    for (int32_t k = lo; k < hi; k++) {
+      const float *row = table + (int64_t)ids[k] * dim;
+      for (int64_t j = 0; j < dim; j++) o[j] += row[j];
+    }
+    if (hi > lo) {
+      const float inv = 1.0f / (float)(hi - lo);
+      for (int64_t j = 0; j < dim; j++) o[j] *= inv;
+    }
+  }
+}
+
+void st_embedding_bag_mean_backward(int64_t nBags, int64_t dim, const int32_t *offsets,
+                                    const int32_t *slot, const float *dy, float *gradRows) {
+  const int64_t work = (int64_t)(offsets[nBags] - offsets[0]) * dim;
+  const int nt = column_threads(work / (dim > 0 ? dim : 1), dim);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    int64_t c0, c1;
+    st_share(dim, 16, &c0, &c1);
+    for (int64_t b = 0; b < nBags; b++) {
+      const int32_t lo = offsets[b], hi = offsets[b + 1];
+      if (hi <= lo) continue;
+      const float inv = 1.0f / (float)(hi - lo);
+      const float *g = dy + b * dim;
+      for (int32_t k = lo; k < hi; k++) {
+        float *d = gradRows + (int64_t)slot[k] * dim;
+        for (int64_t j = c0; j < c1; j++) d[j] += g[j] * inv;
+      }
+    }
+  }
+}

@@ -1,0 +1,80 @@
+/*
+ * slimtext native kernels: plain C over raw pointers, no N-API. binding.c validates every
+ * argument (types, sizes, array lengths, ids) before calling these, so kernels trust their inputs.
+ * Semantics are those of src/engine/backend.ts; the comments there are the specification.
+ */
+#ifndef SLIMTEXT_KERNELS_H
+#define SLIMTEXT_KERNELS_H
+
+#include <stdint.h>
+
+#define ST_MAX_DIMS 6
+
+enum { ST_ADD = 0, ST_SUB = 1, ST_MUL = 2, ST_DIV = 3 };
+enum {
+  ST_RELU = 0, ST_TANH = 1, ST_GELU = 2, ST_EXP = 3, ST_LOG = 4,
+  ST_NEG = 5, ST_SQRT = 6, ST_SQUARE = 7, ST_SIGMOID = 8, ST_ABS = 9
+};
+
+/* ------------------------------------------------------------ threads (threads.c) */
+void st_threads_init(void);
+int st_threads(void);
+void st_set_threads(int n);
+/* Threads worth using for `work` element-operations: 1 below a size where the fork/join costs
+ * more than it saves, else st_threads(). */
+int st_threads_for(int64_t work);
+/* OpenBLAS's own thread count; gemm drops it to 1 while it splits a batch across OpenMP threads. */
+void st_blas_threads(int n);
+
+/* ------------------------------------------------------------ gemm.c */
+void st_gemm(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
+             const float *a, int64_t lda, int64_t strideA,
+             const float *b, int64_t ldb, int64_t strideB,
+             float beta, float *c, int64_t ldc, int64_t strideC, int64_t batch);
+
+/* ------------------------------------------------------------ elementwise.c */
+void st_binary(int op, int nd, const int64_t *shape, const float *a, const int64_t *as,
+               const float *b, const int64_t *bs, float *out, int accumulate);
+void st_copy_strided(int nd, const int64_t *shape, const float *src, const int64_t *ss,
+                     float *dst, const int64_t *ds, float alpha, int accumulate);
+void st_unary(int op, int64_t n, const float *x, float *y);
+void st_unary_backward(int op, int64_t n, const float *x, const float *y, const float *dy, float *dx);
+void st_axpby(int64_t n, float alpha, const float *x, float beta, float *y);
+void st_fill(int64_t n, float value, float *x);
+
+/* ------------------------------------------------------------ reduce.c */
+double st_sum(int64_t n, const float *x);
+double st_dot(int64_t n, const float *x, const float *y);
+double st_sum_squares(int64_t n, const float *x);
+int st_all_finite(int64_t n, const float *x);
+
+/* ------------------------------------------------------------ rowwise.c */
+void st_softmax(int64_t rows, int64_t cols, const float *x, float *y);
+void st_softmax_backward(int64_t rows, int64_t cols, const float *y, const float *dy, float *dx);
+void st_log_softmax(int64_t rows, int64_t cols, const float *x, float *y);
+void st_log_softmax_backward(int64_t rows, int64_t cols, const float *y, const float *dy, float *dx);
+void st_layer_norm(int64_t rows, int64_t cols, const float *x, const float *gamma, const float *beta,
+                   float eps, float *y, float *mean, float *rstd);
+void st_layer_norm_backward(int64_t rows, int64_t cols, const float *x, const float *gamma,
+                            const float *mean, const float *rstd, const float *dy,
+                            float *dx, float *dgamma, float *dbeta);
+
+/* ------------------------------------------------------------ embedding.c */
+void st_gather(int64_t n, int64_t dim, const float *table, const int32_t *ids, float *out);
+void st_index_add(int64_t n, int64_t dim, const float *src, const int32_t *idx, float alpha, float *dst);
+void st_embedding_bag_mean(int64_t nBags, int64_t dim, const float *table, const int32_t *ids,
+                           const int32_t *offsets, float *out);
+void st_embedding_bag_mean_backward(int64_t nBags, int64_t dim, const int32_t *offsets,
+                                    const int32_t *slot, const float *dy, float *gradRows);
+
+/* ------------------------------------------------------------ random.c */
+void st_dropout(int64_t n, double p, uint32_t seed, const float *x, float *y, float *mask);
+
+/* ------------------------------------------------------------ optim.c */
+void st_adam(int64_t n, float *p, const float *g, float *m, float *v,
+             double lr, double b1, double b2, double eps, double wd, double t);
+void st_adam_rows(int64_t nRows, int64_t dim, const int32_t *rowIds, const float *gradRows,
+                  float *p, float *m, float *v,
+                  double lr, double b1, double b2, double eps, double wd, double t);
+
+#endif

@@ -1,0 +1,13 @@
+// Entry point of the wasm kernels (compiled by scripts/build-wasm.mjs). Every export takes byte
+// addresses into the shared linear memory that the JS side (../kernels.ts) manages.
+export { gemm, gemmScratchBytes } from './gemm';
+export { unary, unaryBackward, axpby, binary, copyStrided } from './elementwise';
+export { sum, dot, sumSquares, allFinite } from './reduce';
+export { softmax, softmaxBackward, logSoftmax, logSoftmaxBackward, layerNorm, layerNormBackward } from './rows';
+export { checkIds, maxI32, checkOffsets, embeddingBagMean, embeddingBagMeanBackward, indexAdd, uniqueIds } from './embedding';
+export { adam, dropout } from './optim';
+
+/** First byte the JS arena may use (nothing static lives above it). */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,38 @@
+/** The functions assembly/index.ts exports (all arguments are numbers: byte addresses, sizes, scalars). */
+export interface KernelExports {
+  heapBase(): number;
+  gemmScratchBytes(): number;
+  gemm(
+    transA: number, transB: number, M: number, N: number, K: number, alpha: number,
+    a: number, lda: number, strideA: number, b: number, ldb: number, strideB: number,
+    beta: number, c: number, ldc: number, strideC: number,
+    b0: number, b1: number, m0: number, m1: number, n0: number, n1: number, scratch: number,
+  ): void;
+  unary(op: number, n: number, x: number, y: number): void;
+  unaryBackward(op: number, n: number, x: number, y: number, dy: number, dx: number): void;
+  axpby(n: number, alpha: number, x: number, beta: number, y: number): void;
+  binary(op: number, dims: number, a: number, b: number, out: number, accumulate: number): void;
+  copyStrided(dims: number, src: number, dst: number, alpha: number, accumulate: number): void;
+  sum(n: number, x: number): number;
+  dot(n: number, x: number, y: number): number;
+  sumSquares(n: number, x: number): number;
+  allFinite(n: number, x: number): number;
+  softmax(rows: number, cols: number, x: number, y: number): void;
+  softmaxBackward(rows: number, cols: number, y: number, dy: number, dx: number): void;
+  logSoftmax(rows: number, cols: number, x: number, y: number): void;
+  logSoftmaxBackward(rows: number, cols: number, y: number, dy: number, dx: number): void;
+  layerNorm(rows: number, cols: number, x: number, gamma: number, beta: number, eps: number, y: number, mean: number, rstd: number): void;
+  layerNormBackward(
+    rows: number, cols: number, x: number, gamma: number, mean: number, rstd: number, dy: number,
+    dx: number, dgamma: number, dbeta: number,
+  ): void;
+  checkIds(ids: number, n: number, rows: number): number;
+  maxI32(p: number, n: number): number;
+  checkOffsets(nBags: number, offsets: number, nIds: number): number;
+  embeddingBagMean(nBags: number, dim: number, rows: number, offsets: number, out: number): void;
+  embeddingBagMeanBackward(nBags: number, dim: number, offsets: number, slot: number, dy: number, gradRows: number): void;
+  indexAdd(n: number, dim: number, src: number, slot: number, alpha: number, dst: number): void;
+  uniqueIds(ids: number, n: number, slot: number, uniq: number, table: number, cap: number): number;
+  adam(n: number, p: number, g: number, m: number, v: number, lr: number, b1: number, b2: number, eps: number, wd: number, bc1: number, bc2: number): void;
+  dropout(n: number, i0: number, threshold: number, seed: number, scale: number, x: number, y: number, mask: number): void;
+}
