@@ -7,10 +7,15 @@
 #include "parallel.h"
 #include "simd.h"
 
-ST_HOT static void softmax_row(int64_t n, const float *x, float *y) {
+static inline float row_max(int64_t n, const float *x) {
   float m = -__builtin_inff();
 #pragma omp simd reduction(max : m)
   for (int64_t j = 0; j < n; j++) m = x[j] > m ? x[j] : m;
+  return m;
+}
+
+ST_HOT static void softmax_row(int64_t n, const float *x, float *y) {
+  const float m = row_max(n, x);
   float s = 0.0f;
 #pragma omp simd reduction(+ : s)
   for (int64_t j = 0; j < n; j++) {
@@ -23,9 +28,7 @@ ST_HOT static void softmax_row(int64_t n, const float *x, float *y) {
 }
 
 ST_HOT static void log_softmax_row(int64_t n, const float *x, float *y) {
-  float m = -__builtin_inff();
-#pragma omp simd reduction(max : m)
-  for (int64_t j = 0; j < n; j++) m = x[j] > m ? x[j] : m;
+  const float m = row_max(n, x);
   float s = 0.0f;
 #pragma omp simd reduction(+ : s)
   for (int64_t j = 0; j < n; j++) s += st_expf(x[j] - m);

@@ -34,21 +34,26 @@ export const command: Command = {
     if (flag(args, 'verbose')) for (const l of fx.description) console.error(l);
 
     const flush = async (lines: string[]): Promise<void> => {
-      const out = fx.encode(lines).map((f) => (json ? jsonLine(f) : textLines(f, fx))).join('');
+      const out = fx.encodeAll(lines, batchSize).map((f) => (json ? jsonLine(f) : textLines(f, fx))).join('');
       if (!process.stdout.write(out)) await new Promise((r) => process.stdout.once('drain', r));
     };
-    let batch: string[] = [];
+    // Lines are read in windows of several batches so that batches group similar lengths.
+    const window = batchSize * WINDOW_BATCHES;
+    let pending: string[] = [];
     for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
-      batch.push(line);
-      if (batch.length >= batchSize) {
-        await flush(batch);
-        batch = [];
+      pending.push(line);
+      if (pending.length >= window) {
+        await flush(pending);
+        pending = [];
       }
     }
-    await flush(batch);
+    await flush(pending);
     return 0;
   },
 };
+
+/** Batches per window of lines sorted by length: bounds memory and latency for streamed input. */
+const WINDOW_BATCHES = 16;
 
 function positiveInt(v: number, option: string): number {
   if (!Number.isInteger(v) || v < 1) throw new UsageError(`encode: --${option} must be a positive integer, got ${v}`);

@@ -50,6 +50,7 @@ export const command: Command = {
     );
     const t0 = performance.now();
     let passStart = t0;
+    let lastReport = t0;
     let started = false;
     let lastPass = 1;
     const { vocab, stats } = await buildNgramVocab(corpus, {
@@ -64,11 +65,14 @@ export const command: Command = {
           bar.start(p.totalBytes * 2, 0, { pass: 1, lines: 0, rate: 0 });
           started = true;
         }
+        const now = performance.now();
         if (p.pass !== lastPass) {
+          // Pass 2 started when pass 1 last reported (its end), not at pass 2's first report.
           lastPass = p.pass;
-          passStart = performance.now();
+          passStart = lastReport;
         }
-        const rate = Math.round(p.lines / Math.max((performance.now() - passStart) / 1000, 1e-3));
+        lastReport = now;
+        const rate = Math.round(p.lines / Math.max((now - passStart) / 1000, 1e-3));
         bar.update((p.pass - 1) * p.totalBytes + p.bytes, { pass: p.pass, lines: p.lines, rate });
       },
     });

@@ -13,7 +13,7 @@ const MAX_LOAD = 0.75;
 
 export class FingerprintTable {
   /** Slot i is [k1, k2, value] at 3i: one cache line per probe instead of three. */
-  private slots: Int32Array;
+  slots: Int32Array;
   size = 0;
   private mask: number;
   private limit: number;
@@ -24,6 +24,26 @@ export class FingerprintTable {
     this.slots = new Int32Array(cap * 3);
     this.mask = cap - 1;
     this.limit = Math.floor(cap * MAX_LOAD);
+  }
+
+  /** A table over the `slots` of another (e.g. one handed over from a worker thread). */
+  static fromSlots(slots: Int32Array, size: number): FingerprintTable {
+    const t = new FingerprintTable(16);
+    t.slots = slots;
+    t.size = size;
+    t.mask = slots.length / 3 - 1;
+    t.limit = Math.floor((t.mask + 1) * MAX_LOAD);
+    return t;
+  }
+
+  /** Adds every entry of another table's slots into this one; `onAdd` runs after each. */
+  addAll(slots: Int32Array, onAdd?: () => void): void {
+    for (let o = 0; o < slots.length; o += 3) {
+      const v = slots[o + 2]!;
+      if (v === 0) continue;
+      this.add(slots[o]!, slots[o + 1]!, v);
+      onAdd?.();
+    }
   }
 
   get capacity(): number {

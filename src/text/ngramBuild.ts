@@ -74,11 +74,19 @@ export async function buildNgramVocab(sources: readonly string[], opts: NgramBui
   if (!(maxN >= 1 && maxN <= 4)) throw new SlimtextError(`maxN must be 1..4, got ${maxN}`);
   // Half the budget for the per-thread tables, half for the merged one.
   const mergeEntries = entriesFor(budget / 2);
-  const countOpts: CountOptions = { maxN, lowercase, maxEntries: opts.tableEntries ?? entriesFor(budget / 2 / Math.max(W, 1)) };
-  if (mergeEntries < 2 * Math.ceil(K * 1.25)) {
-    throw new SlimtextError(`a memory budget of ${opts.memoryMb ?? 1024} MiB is too small for ${K} n-grams (raise it to at least ${Math.ceil((K * 2.5 * 12 * 4) / 0.75 / 2 ** 20)} MiB)`);
-  }
   const totalBytes = corpusBytes(sources);
+  // Text holds about one distinct 1..4-gram per 4 bytes (5.3M in the 20 MB of the shared corpora);
+  // each thread sees most of them (rare n-grams rarely repeat across threads). Starting the tables
+  // that big saves their rehashes on the way up.
+  const countOpts: CountOptions = {
+    maxN,
+    lowercase,
+    maxEntries: opts.tableEntries ?? entriesFor(budget / 2 / Math.max(W, 1)),
+    initialEntries: Math.ceil(((totalBytes / 4) * maxN) / 4),
+  };
+  if (mergeEntries < 2 * Math.ceil(K * 1.25)) {
+    throw new SlimtextError(`a memory budget of ${opts.memoryMb ?? 1024} MiB is too small for ${K} n-grams (give it at least ${Math.ceil((K * 320) / 2 ** 20)} MiB)`);
+  }
   let peakRss = process.memoryUsage().rss;
   const sampleRss = () => {
     const r = process.memoryUsage().rss;
@@ -100,21 +108,29 @@ export async function buildNgramVocab(sources: readonly string[], opts: NgramBui
     let words = 0;
     let maxUndercount = 0;
     let prunes = 0;
-    // Sized for the largest table: the threads' n-grams mostly overlap, and it grows if needed.
-    const merged = new FingerprintTable(Math.ceil(Math.max(...tables.map((t) => t.val.length)) / 0.7));
+    // The largest thread table becomes the merged one; the others are added into it.
+    tables.sort((a, b) => b.size - a.size);
+    const merged = FingerprintTable.fromSlots(tables[0]!.slots, tables[0]!.size);
     for (const t of tables) {
       lines += t.lines;
       words += t.words;
       // Thresholds add up across threads: each thread's count of an n-gram can be short by its own.
       maxUndercount += t.maxUndercount;
       prunes += t.prunes;
-      for (let i = 0; i < t.val.length; i++) merged.add(t.k1[i]!, t.k2[i]!, t.val[i]!);
-      t.k1 = t.k2 = new Int32Array(0);
-      t.val = new Uint32Array(0);
-      if (merged.size > mergeEntries) {
-        maxUndercount += merged.prune(Math.floor(mergeEntries / 2));
-        prunes++;
-      }
+      if (t === tables[0]) continue;
+      let t2 = 0;
+      merged.addAll(t.slots, () => {
+        if (merged.size > mergeEntries) {
+          t2 = Math.max(t2, merged.prune(Math.floor(mergeEntries / 2)));
+          prunes++;
+        }
+      });
+      maxUndercount += t2;
+      t.slots = new Int32Array(0);
+    }
+    if (merged.size > mergeEntries) {
+      maxUndercount += merged.prune(Math.floor(mergeEntries / 2));
+      prunes++;
     }
     tables.length = 0;
     const pruned = prunes > 0;

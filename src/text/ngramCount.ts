@@ -2,7 +2,7 @@
  * Counting word 1..N-grams of a text stream in bounded memory, in two passes.
  *
  * Pass 1 (`count`): every n-gram is reduced to a 64-bit fingerprint, built word by word from
- * cached per-word hashes, so no n-gram string is ever made; fingerprints are counted in a
+ * per-word hashes, so no n-gram string is ever made; fingerprints are counted in a
  * FingerprintTable. When the table outgrows `maxEntries`, the rarest entries are dropped (lossy
  * counting: an n-gram dropped at count <= t and seen again restarts from 0, so any count is short
  * by at most the sum of the thresholds used, reported as `maxUndercount`).
@@ -20,13 +20,14 @@ export interface CountOptions {
   lowercase: boolean;
   /** Most distinct fingerprints held before pruning (memory: about 16-32 bytes each). */
   maxEntries: number;
+  /** Expected distinct fingerprints: the table starts this big instead of doubling its way there. */
+  initialEntries?: number;
 }
 
-/** Pass-1 result: the table's entries and how far its counts can be short. */
+/** Pass-1 result: the table's slots (FingerprintTable.fromSlots) and how far counts can be short. */
 export interface CountTable {
-  k1: Int32Array;
-  k2: Int32Array;
-  val: Uint32Array;
+  slots: Int32Array;
+  size: number;
   maxUndercount: number;
   prunes: number;
 }
@@ -43,19 +44,22 @@ export class NgramCounter {
   words = 0;
   maxUndercount = 0;
   prunes = 0;
-  private table = new FingerprintTable();
-  private readonly hasher = new WordHasher();
+  private table: FingerprintTable;
+  private wa = new Int32Array(64);
+  private wb = new Int32Array(64);
   private fa = new Int32Array(64);
   private fb = new Int32Array(64);
   private pos = new Int32Array(64);
   private candidates: FingerprintTable | undefined;
   private exact: Uint32Array | undefined;
-  private found: (string | undefined)[] = [];
+  private seen = new Uint8Array(0);
+  private found: string[] = [];
   /** The words of the line last fingerprinted (pass 2 makes n-gram strings from them). */
   private lineWords: string[] = [];
 
   constructor(readonly opts: CountOptions) {
     if (!(opts.maxN >= 1 && opts.maxN <= 4)) throw new RangeError(`maxN must be 1..4, got ${opts.maxN}`);
+    this.table = new FingerprintTable(Math.min(opts.initialEntries ?? 0, opts.maxEntries) / 0.75);
   }
 
   /** Pass 1 over sentences joined by '\n'. */
@@ -71,9 +75,9 @@ export class NgramCounter {
     }
   }
 
-  /** Pass-1 counts as dense arrays; ends pass 1 (the table is released). */
+  /** Pass-1 counts; ends pass 1 (the table is handed over, not copied). */
   result(): CountTable {
-    const r = { ...this.table.entries(), maxUndercount: this.maxUndercount, prunes: this.prunes };
+    const r = { slots: this.table.slots, size: this.table.size, maxUndercount: this.maxUndercount, prunes: this.prunes };
     this.table = new FingerprintTable(16);
     return r;
   }
@@ -84,7 +88,8 @@ export class NgramCounter {
     for (let i = 0; i < k1.length; i++) t.set(k1[i]!, k2[i]!, i + 1);
     this.candidates = t;
     this.exact = new Uint32Array(k1.length);
-    this.found = new Array<string | undefined>(k1.length);
+    this.seen = new Uint8Array(k1.length);
+    this.found = new Array<string>(k1.length).fill('');
   }
 
   /** Pass 2 over sentences joined by '\n'. */
@@ -98,8 +103,9 @@ export class NgramCounter {
         const v = cand.get(this.fa[k]!, this.fb[k]!);
         if (v === 0) continue;
         exact[v - 1]!++;
-        if (this.found[v - 1] === undefined) {
+        if (this.seen[v - 1] === 0) {
           const p = this.pos[k]!; // start * 8 + length
+          this.seen[v - 1] = 1;
           this.found[v - 1] = this.lineWords.slice(p >> 3, (p >> 3) + (p & 7)).join(' ');
         }
       }
@@ -109,12 +115,11 @@ export class NgramCounter {
   recountResult(): Recount {
     const idx: number[] = [];
     const strings: string[] = [];
-    this.found.forEach((s, i) => {
-      if (s !== undefined) {
-        idx.push(i);
-        strings.push(s);
-      }
-    });
+    for (let i = 0; i < this.seen.length; i++) {
+      if (this.seen[i] === 0) continue;
+      idx.push(i);
+      strings.push(this.found[i]!);
+    }
     return { exact: this.exact ?? new Uint32Array(0), idx: Int32Array.from(idx), strings };
   }
 
@@ -135,9 +140,26 @@ export class NgramCounter {
       this.fb = new Int32Array(slots * 2);
       this.pos = new Int32Array(slots * 2);
     }
-    const h = this.hasher;
-    const wa = h.wordHashes(words);
-    const wb = h.b;
+    if (W > this.wa.length) {
+      this.wa = new Int32Array(W * 2);
+      this.wb = new Int32Array(W * 2);
+    }
+    const wa = this.wa;
+    const wb = this.wb;
+    // Hashing each word afresh is cheaper than a Map cache: a lookup hashes the string anyway.
+    for (let j = 0; j < W; j++) {
+      const w = words[j]!;
+      let a = 0x811c9dc5 | 0;
+      let b = 0x9747b28c | 0;
+      for (let i = 0; i < w.length; i++) {
+        const c = w.charCodeAt(i);
+        a = Math.imul(a ^ c, 16777619);
+        b = Math.imul(b ^ c, 0x5bd1e995);
+        b ^= b >>> 15;
+      }
+      wa[j] = fmix32(a);
+      wb[j] = fmix32(b ^ w.length);
+    }
     const fa = this.fa;
     const fb = this.fb;
     const pos = this.pos;
@@ -163,54 +185,6 @@ export class NgramCounter {
 
 const SEED_A = 0x3c6ef372;
 const SEED_B = 0x1b873593;
-
-/** Two independent 32-bit hashes per distinct word (over UTF-16 code units), cached. */
-class WordHasher {
-  private readonly ids = new Map<string, number>();
-  private ha = new Int32Array(1 << 12);
-  private hb = new Int32Array(1 << 12);
-  private lineA = new Int32Array(256);
-  b = new Int32Array(256);
-
-  /** Hash A of each word into the returned array; hash B into `this.b`. */
-  wordHashes(words: string[]): Int32Array {
-    if (words.length > this.lineA.length) {
-      this.lineA = new Int32Array(words.length * 2);
-      this.b = new Int32Array(words.length * 2);
-    }
-    for (let j = 0; j < words.length; j++) {
-      const w = words[j]!;
-      let id = this.ids.get(w);
-      if (id === undefined) {
-        // Bounded: the word cache may not grow without limit on an endless corpus.
-        if (this.ids.size >= 1 << 20) this.ids.clear();
-        id = this.ids.size;
-        if (id >= this.ha.length) {
-          const na = new Int32Array(this.ha.length * 2);
-          const nb = new Int32Array(this.ha.length * 2);
-          na.set(this.ha);
-          nb.set(this.hb);
-          this.ha = na;
-          this.hb = nb;
-        }
-        let a = 0x811c9dc5 | 0;
-        let b = 0x9747b28c | 0;
-        for (let i = 0; i < w.length; i++) {
-          const c = w.charCodeAt(i);
-          a = Math.imul(a ^ c, 16777619);
-          b = Math.imul(b ^ c, 0x5bd1e995);
-          b ^= b >>> 15;
-        }
-        this.ha[id] = fmix32(a);
-        this.hb[id] = fmix32(b ^ w.length);
-        this.ids.set(w, id);
-      }
-      this.lineA[j] = this.ha[id]!;
-      this.b[j] = this.hb[id]!;
-    }
-    return this.lineA;
-  }
-}
 
 /** MurmurHash3's finaliser: spreads every input bit over the output. */
 function fmix32(h: number): number {

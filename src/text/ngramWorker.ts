@@ -29,7 +29,7 @@ port.on('message', (m: WorkerRequest) => {
       break;
     case 'result': {
       const r = counter.result();
-      port.postMessage({ type: 'result', ...r, lines: counter.lines, words: counter.words }, [r.k1.buffer as ArrayBuffer, r.k2.buffer as ArrayBuffer, r.val.buffer as ArrayBuffer]);
+      port.postMessage({ type: 'result', ...r, lines: counter.lines, words: counter.words }, [r.slots.buffer as ArrayBuffer]);
       break;
     }
     case 'candidates':

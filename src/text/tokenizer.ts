@@ -93,7 +93,7 @@ export class WordPieceTokenizer {
   /** -1 when the vocabulary has no mask token. */
   readonly maskId: number;
   readonly modelMaxLength: number;
-  /** The normaliser lowercases (uncased model). */
+  /** A BertNormalizer that lowercases (uncased model); false for any other normaliser. */
   readonly lowercase: boolean;
   readonly source: string;
 
@@ -141,11 +141,17 @@ export class WordPieceTokenizer {
     const raw: string[] = [];
     const normed: string[] = [];
     for (const t of (json.added_tokens ?? []) as { id: number; content: string; normalized?: boolean; lstrip?: boolean; rstrip?: boolean }[]) {
-      this.addedIds.set(t.content, { id: t.id, lstrip: !!t.lstrip, rstrip: !!t.rstrip });
-      (t.normalized ? normed : raw).push(t.content);
+      const entry = { id: t.id, lstrip: !!t.lstrip, rstrip: !!t.rstrip };
+      this.addedIds.set(t.content, entry);
+      if (t.normalized && this.normalizer) {
+        // Matched in normalised text, so known by its normalised form too.
+        const n = this.normalizer(t.content);
+        this.addedIds.set(n, entry);
+        normed.push(n);
+      } else raw.push(t.content);
     }
     this.rawAdded = alternation(raw);
-    this.normAdded = alternation(normed.map((t) => (this.normalizer ? this.normalizer(t) : t)));
+    this.normAdded = alternation(normed);
 
     this.vocabSize = this.model.vocab.length;
     const sp = bertSpecialTokens(config);

@@ -35,3 +35,24 @@ export function withBackend<T>(b: Backend, fn: () => T): T {
   setBackend(b);
   return fn();
 }
+
+/**
+ * A backend that forwards every kernel to `inner` except those in `overrides` (for counting calls or
+ * injecting faults). A plain object rather than a spread or a Proxy: kernels may live on a class
+ * prototype, and a backend may be a frozen object whose properties a Proxy must not replace.
+ */
+export function wrapBackend(inner: Backend, overrides: (k: string, kernel: (...a: unknown[]) => unknown) => ((...a: unknown[]) => unknown) | undefined): Backend {
+  const names = new Set([...Object.keys(inner), ...Object.getOwnPropertyNames(Object.getPrototypeOf(inner))]);
+  const out: Record<string, unknown> = {};
+  for (const k of names) {
+    if (k === 'constructor') continue;
+    const v = (inner as unknown as Record<string, unknown>)[k];
+    if (typeof v !== 'function') {
+      out[k] = v;
+      continue;
+    }
+    const bound = (v as (...a: unknown[]) => unknown).bind(inner);
+    out[k] = overrides(k, bound) ?? bound;
+  }
+  return out as unknown as Backend;
+}

@@ -7,26 +7,18 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Backend } from '../../src/engine/backend.js';
 import { LayerNorm, Linear, Module, Rng, Tensor, backward, mean, relu, uniform } from '../../src/engine/index.js';
-import { backendsUnderTest, withBackend } from './backendsUnderTest.js';
+import { backendsUnderTest, withBackend, wrapBackend } from './backendsUnderTest.js';
 
 /** Wraps a backend, counting calls per kernel and recording layerNormBackward's null outputs. */
 function counting(inner: Backend): { backend: Backend; calls: Map<string, number>; lnNulls: boolean[][] } {
   const calls = new Map<string, number>();
   const lnNulls: boolean[][] = [];
-  // A plain object, not a Proxy: a backend may be a frozen object whose properties a Proxy must not
-  // replace. Methods may live on a prototype (class-based backends).
-  const names = new Set([...Object.keys(inner), ...Object.getOwnPropertyNames(Object.getPrototypeOf(inner))]);
-  const backend: Record<string, unknown> = {};
-  for (const k of names) {
-    const v = (inner as unknown as Record<string, unknown>)[k];
-    if (k === 'constructor') continue;
-    backend[k] = typeof v !== 'function' ? v : (...args: unknown[]) => {
-      calls.set(k, (calls.get(k) ?? 0) + 1);
-      if (k === 'layerNormBackward') lnNulls.push(args.slice(7).map((a) => a === null));
-      return (v as (...a: unknown[]) => unknown).apply(inner, args);
-    };
-  }
-  return { backend: backend as unknown as Backend, calls, lnNulls };
+  const backend = wrapBackend(inner, (k, kernel) => (...args: unknown[]) => {
+    calls.set(k, (calls.get(k) ?? 0) + 1);
+    if (k === 'layerNormBackward') lnNulls.push(args.slice(7).map((a) => a === null));
+    return kernel(...args);
+  });
+  return { backend, calls, lnNulls };
 }
 
 class Net extends Module {

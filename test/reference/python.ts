@@ -29,7 +29,9 @@ export function pythonSkip(modules: string[] = ['numpy']): string | false {
 
 /** Runs test/reference/SCRIPT with args and stdin; returns stdout; throws with stderr on failure. */
 export function runReference(script: string, args: string[], stdin = ''): string {
-  const p = spawnSync(PYTHON, [join(REFERENCE_DIR, script), ...args], { input: stdin, encoding: 'utf8', maxBuffer: 1 << 30 });
+  // No __pycache__ folders left in the repository by the imported helpers.
+  const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
+  const p = spawnSync(PYTHON, [join(REFERENCE_DIR, script), ...args], { input: stdin, encoding: 'utf8', maxBuffer: 1 << 30, env });
   if (p.status !== 0) throw new Error(`${script} ${args.join(' ')} failed (${p.status}): ${p.stderr}`);
   return p.stdout;
 }

@@ -126,6 +126,21 @@ test('cased vocabulary: no lowercasing, no accent stripping', () => {
   assert.deepEqual(tokenizerFromVocab(vocab, {}, { lowercase: false }).tokenize('Héllo'), ['Héllo']);
 });
 
+test('added tokens marked normalized are matched in the normalised text', () => {
+  const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'i', 'feel', 'now'];
+  const json = bertTokenizerJson(vocab);
+  (json.added_tokens as object[]).push({ id: 8, content: '<Emo>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
+  const dir = mkdtempSync(join(tmpdir(), 'slimtext-tok-'));
+  try {
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+    const t = loadTokenizer(dir);
+    assert.deepEqual(Array.from(t.encodeIds('I feel <EMO> now')), [5, 6, 8, 7]);
+    assert.equal(t.vocabSize, 9);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a vocabulary without [CLS] is refused, naming the file', () => {
   assert.throws(() => tokenizerFromVocab(['[UNK]', 'a'], {}, {}, 'my/vocab.txt'), (e: unknown) => e instanceof InputError && /my\/vocab\.txt.*\[CLS\]/.test(e.message));
 });

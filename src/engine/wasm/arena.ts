@@ -34,6 +34,15 @@ export class Arena {
     return p;
   }
 
+  /** The current top, to release back to (keeps what was reserved before it). */
+  mark(): number {
+    return this.top;
+  }
+
+  release(mark: number): void {
+    this.top = mark;
+  }
+
   /** Bytes reserved since the last reset. */
   used(): number {
     return this.top - this.base;
