@@ -103,88 +103,29 @@ export async function buildNgramVocab(sources: readonly string[], opts: NgramBui
     // Pass 1: count.
     const t0 = performance.now();
     await runPass(ports, sources, 1, totalBytes, progress, (p, text) => p.count(text));
-    const tables = await Promise.all(ports.map((p) => p.result()));
-    let lines = 0;
-    let words = 0;
-    let maxUndercount = 0;
-    let prunes = 0;
-    // The largest thread table becomes the merged one; the others are added into it.
-    tables.sort((a, b) => b.size - a.size);
-    const merged = FingerprintTable.fromSlots(tables[0]!.slots, tables[0]!.size);
-    for (const t of tables) {
-      lines += t.lines;
-      words += t.words;
-      // Thresholds add up across threads: each thread's count of an n-gram can be short by its own.
-      maxUndercount += t.maxUndercount;
-      prunes += t.prunes;
-      if (t === tables[0]) continue;
-      let t2 = 0;
-      merged.addAll(t.slots, () => {
-        if (merged.size > mergeEntries) {
-          t2 = Math.max(t2, merged.prune(Math.floor(mergeEntries / 2)));
-          prunes++;
-        }
-      });
-      maxUndercount += t2;
-      t.slots = new Int32Array(0);
-    }
-    if (merged.size > mergeEntries) {
-      maxUndercount += merged.prune(Math.floor(mergeEntries / 2));
-      prunes++;
-    }
-    tables.length = 0;
-    const pruned = prunes > 0;
-    const distinct = merged.size;
+    const merge = mergeTables(await Promise.all(ports.map((p) => p.result())), mergeEntries);
+    const { lines, words, maxUndercount, distinct } = merge;
+    const pruned = merge.prunes > 0;
     sampleRss();
     const countSeconds = (performance.now() - t0) / 1000;
 
-    // Select candidates.
-    const entries = merged.entries();
+    // Select candidates (the merged table is dropped here, before pass 2 allocates its own).
     const M = pruned ? Math.ceil(K * 1.25) : K;
-    const pick = topEntries(entries.k1, entries.k2, entries.val, M, pruned ? Math.max(1, minCount - maxUndercount) : minCount);
-    const ck1 = new Int32Array(pick.length);
-    const ck2 = new Int32Array(pick.length);
-    pick.forEach((e, i) => {
-      ck1[i] = entries.k1[e]!;
-      ck2[i] = entries.k2[e]!;
-    });
+    const { ck1, ck2 } = chooseCandidates(merge.table, M, pruned ? Math.max(1, minCount - maxUndercount) : minCount);
+    merge.table = new FingerprintTable(16);
 
     // Pass 2: exact counts and strings of the candidates.
     const t1 = performance.now();
     await Promise.all(ports.map((p) => p.setCandidates(ck1, ck2)));
     await runPass(ports, sources, 2, totalBytes, progress, (p, text) => p.recount(text));
-    const recounts = await Promise.all(ports.map((p) => p.recountResult()));
-    const exact = new Uint32Array(pick.length);
-    const strings = new Array<string | undefined>(pick.length);
-    for (const r of recounts) {
-      for (let i = 0; i < exact.length; i++) exact[i]! += r.exact[i]!;
-      for (let i = 0; i < r.idx.length; i++) strings[r.idx[i]!] ??= r.strings[i];
-    }
+    const { exact, strings } = await collectRecounts(ports, ck1.length);
     const recountSeconds = (performance.now() - t1) / 1000;
-
-    // Most frequent first; equal counts in string order, so the result does not depend on threads.
-    const byCount = new Map<number, string[]>();
-    for (let i = 0; i < exact.length; i++) {
-      const s = strings[i];
-      if (s === undefined || exact[i]! < minCount) continue;
-      const group = byCount.get(exact[i]!);
-      if (group) group.push(s);
-      else byCount.set(exact[i]!, [s]);
-    }
-    const ngrams: string[] = [];
-    const counts: number[] = [];
-    for (const c of [...byCount.keys()].sort((a, b) => b - a)) {
-      for (const s of byCount.get(c)!.sort()) {
-        if (ngrams.length >= K) break;
-        ngrams.push(s);
-        counts.push(c);
-      }
-    }
+    const { ngrams, counts } = rank(exact, strings, minCount, K);
     sampleRss();
     const vocab = new NgramVocab(ngrams, counts, { maxN, lowercase, minCount, lines, words, approximate: pruned, maxUndercount, sources: [...sources] });
     return {
       vocab,
-      stats: { lines, words, distinct, candidates: pick.length, pruned, maxUndercount, workers: W, countSeconds, recountSeconds, peakRssMb: (sampleRss(), peakRss / 2 ** 20) },
+      stats: { lines, words, distinct, candidates: ck1.length, pruned, maxUndercount, workers: W, countSeconds, recountSeconds, peakRssMb: (sampleRss(), peakRss / 2 ** 20) },
     };
   } finally {
     clearInterval(sampler);
@@ -193,6 +134,88 @@ export async function buildNgramVocab(sources: readonly string[], opts: NgramBui
 }
 
 // ------------------------------------------------------------------------------------------------
+
+/** Adds the threads' pass-1 tables into the largest of them, pruning past `maxEntries`. */
+function mergeTables(tables: PassResult[], maxEntries: number) {
+  let lines = 0;
+  let words = 0;
+  let maxUndercount = 0;
+  let prunes = 0;
+  tables.sort((a, b) => b.size - a.size);
+  const table = FingerprintTable.fromSlots(tables[0]!.slots, tables[0]!.size);
+  for (const t of tables) {
+    lines += t.lines;
+    words += t.words;
+    // Thresholds add up across threads: each thread's count of an n-gram can be short by its own.
+    maxUndercount += t.maxUndercount;
+    prunes += t.prunes;
+    if (t === tables[0]) continue;
+    let worst = 0;
+    table.addAll(t.slots, () => {
+      if (table.size > maxEntries) {
+        worst = Math.max(worst, table.prune(Math.floor(maxEntries / 2)));
+        prunes++;
+      }
+    });
+    maxUndercount += worst; // an n-gram is dropped at most once while one table is added
+    t.slots = new Int32Array(0);
+  }
+  return { table, lines, words, maxUndercount, prunes, distinct: table.size };
+}
+
+/** The fingerprints of the `m` most frequent entries with count >= `min`. */
+function chooseCandidates(table: FingerprintTable, m: number, min: number): { ck1: Int32Array; ck2: Int32Array } {
+  const entries = table.entries();
+  const pick = topEntries(entries.k1, entries.k2, entries.val, m, min);
+  const ck1 = new Int32Array(pick.length);
+  const ck2 = new Int32Array(pick.length);
+  pick.forEach((e, i) => {
+    ck1[i] = entries.k1[e]!;
+    ck2[i] = entries.k2[e]!;
+  });
+  return { ck1, ck2 };
+}
+
+/**
+ * Sums the threads' exact counts; strings come from the first thread, then only the ones it never
+ * met from the others (each thread meets nearly every candidate; copying them all twice is waste).
+ */
+async function collectRecounts(ports: CounterPort[], m: number): Promise<{ exact: Uint32Array; strings: (string | undefined)[] }> {
+  const exact = new Uint32Array(m);
+  const strings = new Array<string | undefined>(m);
+  let missing: Int32Array | undefined;
+  for (const p of ports) {
+    const r = await p.recountResult(missing);
+    for (let i = 0; i < m; i++) exact[i]! += r.exact[i]!;
+    for (let i = 0; i < r.idx.length; i++) strings[r.idx[i]!] ??= r.strings[i];
+    const miss: number[] = [];
+    for (let i = 0; i < m; i++) if (strings[i] === undefined) miss.push(i);
+    missing = Int32Array.from(miss);
+  }
+  return { exact, strings };
+}
+
+/** Most frequent first, equal counts in string order (so threads cannot change the result); top k. */
+function rank(exact: Uint32Array, strings: (string | undefined)[], minCount: number, k: number): { ngrams: string[]; counts: number[] } {
+  const byCount = new Map<number, string[]>();
+  for (let i = 0; i < exact.length; i++) {
+    const s = strings[i];
+    if (s === undefined || exact[i]! < minCount) continue;
+    const group = byCount.get(exact[i]!);
+    if (group) group.push(s);
+    else byCount.set(exact[i]!, [s]);
+  }
+  const ngrams: string[] = [];
+  const counts: number[] = [];
+  for (const c of [...byCount.keys()].sort((a, b) => b - a)) {
+    for (const s of byCount.get(c)!.sort()) {
+      if (ngrams.length >= k) break;
+      ngrams.push(s);
+      counts.push(c);
+    }
+  }
+  return { ngrams, counts };
+}
 
 /** Most entries a FingerprintTable may hold within `bytes` (12 bytes a slot, 3/4 full, some slack). */
 function entriesFor(bytes: number): number {
@@ -261,7 +284,8 @@ interface CounterPort {
   result(): Promise<PassResult>;
   setCandidates(k1: Int32Array, k2: Int32Array): Promise<void>;
   recount(text: string): Promise<void>;
-  recountResult(): Promise<Recount>;
+  /** Counts of all candidates; strings of those met, or only of `only` when given. */
+  recountResult(only?: Int32Array): Promise<Recount>;
   close(): Promise<void>;
 }
 
@@ -284,8 +308,8 @@ class LocalPort implements CounterPort {
   async recount(text: string) {
     this.c.recount(text);
   }
-  async recountResult() {
-    return this.c.recountResult();
+  async recountResult(only?: Int32Array) {
+    return this.c.recountResult(only);
   }
   async close() {}
 }
@@ -315,8 +339,8 @@ class WorkerPort implements CounterPort {
   recount(text: string) {
     return this.ask({ type: 'recount', text }).then(() => undefined);
   }
-  recountResult() {
-    return this.ask({ type: 'recountResult' }) as Promise<Recount>;
+  recountResult(only?: Int32Array) {
+    return this.ask({ type: 'recountResult', only }) as Promise<Recount>;
   }
   async close() {
     this.dead ??= new Error('closed');

@@ -112,10 +112,13 @@ export class NgramCounter {
     }
   }
 
-  recountResult(): Recount {
+  /** Pass-2 result: counts of every candidate; strings of those met (of `only`, when given). */
+  recountResult(only?: Int32Array): Recount {
     const idx: number[] = [];
     const strings: string[] = [];
-    for (let i = 0; i < this.seen.length; i++) {
+    const n = only ? only.length : this.seen.length;
+    for (let j = 0; j < n; j++) {
+      const i = only ? only[j]! : j;
       if (this.seen[i] === 0) continue;
       idx.push(i);
       strings.push(this.found[i]!);

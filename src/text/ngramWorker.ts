@@ -11,7 +11,7 @@ export type WorkerRequest =
   | { type: 'result' }
   | { type: 'candidates'; k1: Int32Array; k2: Int32Array }
   | { type: 'recount'; text: string }
-  | { type: 'recountResult' };
+  | { type: 'recountResult'; only?: Int32Array };
 
 const port = parentPort;
 if (!port) throw new Error('ngramWorker.ts runs as a worker thread');
@@ -37,7 +37,7 @@ port.on('message', (m: WorkerRequest) => {
       port.postMessage({ type: 'done' });
       break;
     case 'recountResult': {
-      const r = counter.recountResult();
+      const r = counter.recountResult(m.only);
       port.postMessage({ type: 'recountResult', ...r }, [r.exact.buffer as ArrayBuffer, r.idx.buffer as ArrayBuffer]);
       break;
     }
