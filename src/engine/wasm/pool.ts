@@ -17,8 +17,8 @@ export interface Job {
 export interface ThreadPool {
   /** Worker threads able to take a job right now (a worker still starting up does not count). */
   readyWorkers(): number;
-  /** Keeps `workers` helper threads (spawned in the background; never blocks). */
-  resize(workers: number): void;
+  /** Starts helper threads until there are at least `workers` (in the background; never blocks). */
+  ensureWorkers(workers: number): void;
   /**
    * Runs jobs[0] with `local` on the calling thread and jobs[1..] on ready workers, and returns
    * when all are done (the caller ensures jobs.length - 1 <= readyWorkers()).
@@ -29,7 +29,7 @@ export interface ThreadPool {
 /** The pool used where there are no worker threads (browsers, or threads(1)). */
 export const singleThread: ThreadPool = {
   readyWorkers: () => 0,
-  resize: () => {},
+  ensureWorkers: () => {},
   run(jobs, local) {
     for (const j of jobs) local(j);
   },

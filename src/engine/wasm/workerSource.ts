@@ -6,7 +6,7 @@
  * Protocol over `control` (an Int32Array on a SharedArrayBuffer, layout in nodeThreads.ts):
  * the worker instantiates the module on the shared memory, sets READY, then loops: wait for JOB to
  * change, run kernel PARALLEL_KERNELS[FN] with NARGS doubles from the args area, set ERR on a
- * throw, publish DONE = JOB. JOB < 0 asks it to exit.
+ * throw, publish DONE = JOB. It never exits on its own: it is unref'd and ends with the process.
  */
 export const workerSource = `
 'use strict';
@@ -28,7 +28,6 @@ while (fns) {
   Atomics.wait(ctl, slots.JOB, seen);
   const job = Atomics.load(ctl, slots.JOB);
   if (job === seen) continue;
-  if (job < 0) break;
   seen = job;
   try {
     const n = ctl[slots.NARGS];
