@@ -102,7 +102,7 @@ function packBlockA(transA: i32, a: usize, lda: i32, i0: i32, mc: i32, k0: i32, 
       if (rows == MR) {
         for (let k = 0; k < kc; k++) {
           v128.store(d, v128.load(src));
-          store<u64>(d, load<u64>(src, 16), 16);
+          for (let r = 4; r < MR; r++) store<f32>(d + <usize>r * 4, load<f32>(src + <usize>r * 4));
           src += ldaBytes;
           d += <usize>MR * 4;
         }
@@ -210,43 +210,4 @@ function storeRow(p: usize, x0: v128, x1: v128, va: v128, vb: v128, mode: i32): 
   }
 }
 
-function micro6x8(kc: i32, a: usize, b: usize, c: usize, ldcBytes: usize, alpha: f32, beta: f32, mode: i32): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-  for (let k = 0; k < kc; k++) {
-    const b0 = v128.load(b);
-    const b1 = v128.load(b, 16);
-    let av = v128.load32_splat(a);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0));
-    c01 = f32x4.add(c01, f32x4.mul(av, b1));
-    av = v128.load32_splat(a, 4);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0));
-    c11 = f32x4.add(c11, f32x4.mul(av, b1));
-    av = v128.load32_splat(a, 8);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0));
-    c21 = f32x4.add(c21, f32x4.mul(av, b1));
-    av = v128.load32_splat(a, 12);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0));
-    c31 = f32x4.add(c31, f32x4.mul(av, b1));
-    av = v128.load32_splat(a, 16);
-    c40 = f32x4.add(c40, f32x4.mul(av, b0));
-    c41 = f32x4.add(c41, f32x4.mul(av, b1));
-    av = v128.load32_splat(a, 20);
-    c50 = f32x4.add(c50, f32x4.mul(av, b0));
-    c51 = f32x4.add(c51, f32x4.mul(av, b1));
-    a += 24;
-    b += 32;
-  }
-  const va = f32x4.splat(alpha);
-  const vb = f32x4.splat(beta);
-  storeRow(c, c00, c01, va, vb, mode);
-  storeRow(c + ldcBytes, c10, c11, va, vb, mode);
-  storeRow(c + 2 * ldcBytes, c20, c21, va, vb, mode);
-  storeRow(c + 3 * ldcBytes, c30, c31, va, vb, mode);
-  storeRow(c + 4 * ldcBytes, c40, c41, va, vb, mode);
-  storeRow(c + 5 * ldcBytes, c50, c51, va, vb, mode);
-}
+%MICRO%

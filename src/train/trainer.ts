@@ -1,0 +1,153 @@
+/**
+ * The fine-tuning loop, for any TrainTask: length-bucketed batches (a function of seed and epoch),
+ * AdamW with linear warm-up and linear decay (Hugging Face's get_linear_schedule_with_warmup), global
+ * gradient-norm clipping, dev evaluation after every epoch, a callback when dev improves (the caller
+ * saves the best model), and atomic checkpoints from which `resume` continues exactly.
+ *
+ * Exactness: dropout masks come from seeds derived from (seed, step) via Module.reseed before every
+ * step, batch order from (seed, epoch), and the checkpoint holds the parameters, AdamW's moments
+ * and step counts, and the position and running loss. A resumed run therefore computes exactly the
+ * steps the interrupted one would have. The frozen-prefix cache is rebuilt by replaying the prefix
+ * of the first epoch's batches, so its contents match as well.
+ */
+import { AdamW, Rng, backward, clipGradNorm, warmupDecay } from '../engine/index.js';
+import { SlimtextError } from '../errors.js';
+import { exportAdamState, importAdamState } from './adamState.js';
+import { batchesPerEpoch, epochBatches } from './batches.js';
+import { silentProgress, type ProgressSink } from './progress.js';
+import type { Recipe } from './recipe.js';
+import { recipeDiff } from './recipe.js';
+import type { Metrics, TrainTask } from './task.js';
+import { hasState, loadState, saveState, type EpochRecord, type Position } from './trainState.js';
+
+export interface TrainerOptions {
+  recipe: Recipe;
+  /** Where resumable checkpoints go. */
+  stateDir: string;
+  /** Continue from the checkpoint in stateDir. */
+  resume?: boolean;
+  /** Also checkpoint every N steps (0: after each epoch only). */
+  checkpointEvery?: number;
+  /** Stop after this many steps in all (checkpointing first), as an interruption would. */
+  stopAfterSteps?: number;
+  /** Polled after every step: true stops the run after checkpointing (Ctrl-C). */
+  shouldStop?: () => boolean;
+  progress?: ProgressSink;
+  /** Called when dev improves on every earlier epoch (ties keep the earlier one). */
+  onBest?: (epoch: number, dev: Metrics) => Promise<void>;
+  /** Called after every epoch (and its checkpoint). */
+  onEpoch?: (record: EpochRecord, best: { epoch: number; metrics: Metrics } | null) => Promise<void>;
+}
+
+export interface TrainResult {
+  /** False when the run stopped early (stopAfterSteps, shouldStop). */
+  completed: boolean;
+  steps: number;
+  totalSteps: number;
+  history: EpochRecord[];
+  best: { epoch: number; metrics: Metrics } | null;
+  /** Position the run resumed from, when it did. */
+  resumedFrom?: Position;
+}
+
+export async function train(task: TrainTask, opts: TrainerOptions): Promise<TrainResult> {
+  const r = opts.recipe;
+  const progress = opts.progress ?? silentProgress;
+  const n = task.trainLengths.length;
+  if (n === 0) throw new SlimtextError('no training examples');
+  const plan = { batchSize: r.batchSize, seed: r.seed, dropLast: task.kind === 'reply' && n > r.batchSize };
+  const perEpoch = batchesPerEpoch(n, plan);
+  const totalSteps = perEpoch * r.epochs;
+  const opt = new AdamW(task.module, {
+    weightDecay: r.weightDecay,
+    schedule: warmupDecay({ peak: r.lr, warmupSteps: Math.ceil(totalSteps * r.warmupRatio), totalSteps }),
+  });
+
+  let pos: Position = { epoch: 0, batch: 0, step: 0, lossSum: 0, lossCount: 0, epochSeconds: 0 };
+  let best: TrainResult['best'] = null;
+  let history: EpochRecord[] = [];
+  let resumedFrom: Position | undefined;
+  const recipeJson = { ...r } as unknown as Record<string, unknown>;
+  if (opts.resume) {
+    if (!hasState(opts.stateDir)) throw new SlimtextError(`--resume: no checkpoint in ${opts.stateDir} (the run finished, or never saved one)`);
+    const s = await loadState(opts.stateDir);
+    const diff = recipeDiff(s.recipe, recipeJson);
+    if (diff.length) throw new SlimtextError(`--resume: the options differ from the interrupted run's (${diff.join('; ')}); resume with the same options`);
+    task.module.loadParameters((name) => s.params.get(name));
+    importAdamState(opt, s.adam);
+    opt.stepCount = s.position.step;
+    pos = s.position;
+    best = s.best;
+    history = s.history;
+    resumedFrom = { ...pos };
+    if (task.warmCache && task.cacheStats()) {
+      const first = epochBatches(task.trainLengths, 0, plan);
+      task.warmCache(pos.epoch > 0 ? first : first.slice(0, pos.batch));
+    }
+  }
+
+  const checkpoint = async (p: Position) => {
+    const params = new Map(task.module.namedParameters().map(([name, t]) => [name, t.data] as const));
+    await saveState(opts.stateDir, { recipe: recipeJson, position: p, best, history, params, adam: exportAdamState(opt) });
+  };
+
+  for (let epoch = pos.epoch; epoch < r.epochs; epoch++) {
+    const batches = epochBatches(task.trainLengths, epoch, plan);
+    const first = epoch === pos.epoch ? pos.batch : 0;
+    let lossSum = epoch === pos.epoch ? pos.lossSum : 0;
+    let lossCount = epoch === pos.epoch ? pos.lossCount : 0;
+    let seconds = epoch === pos.epoch ? pos.epochSeconds : 0;
+    let examples = batches.slice(0, first).reduce((s, b) => s + b.length, 0);
+    progress.startEpoch(epoch, r.epochs, batches.length, first);
+    let t0 = performance.now();
+    for (let b = first; b < batches.length; b++) {
+      const rows = batches[b]!;
+      task.setTraining(true);
+      task.module.reseed(Rng.derive(r.seed, `dropout/step-${opt.stepCount}`).seed());
+      const loss = task.loss(rows);
+      const value = loss.item();
+      backward(loss);
+      clipGradNorm(task.module, r.clipNorm);
+      opt.step();
+      lossSum += value;
+      lossCount++;
+      examples += rows.length;
+      const now = performance.now();
+      seconds += (now - t0) / 1000;
+      t0 = now;
+      progress.step(b + 1, lossSum / lossCount, examples / Math.max(seconds, 1e-9));
+      const stop = (opts.stopAfterSteps !== undefined && opt.stepCount >= opts.stopAfterSteps) || (opts.shouldStop?.() ?? false);
+      const every = opts.checkpointEvery ?? 0;
+      if (stop || (every > 0 && opt.stepCount % every === 0 && b + 1 < batches.length)) {
+        await checkpoint({ epoch, batch: b + 1, step: opt.stepCount, lossSum, lossCount, epochSeconds: seconds });
+        t0 = performance.now();
+      }
+      if (stop) {
+        progress.endEpoch();
+        return { completed: false, steps: opt.stepCount, totalSteps, history, best, ...(resumedFrom ? { resumedFrom } : {}) };
+      }
+    }
+    progress.endEpoch();
+    const e0 = performance.now();
+    task.setTraining(false);
+    const dev = task.evaluate();
+    const evalSeconds = (performance.now() - e0) / 1000;
+    const record: EpochRecord = {
+      epoch, steps: opt.stepCount, train_loss: lossSum / Math.max(lossCount, 1), train_seconds: round(seconds), eval_seconds: round(evalSeconds),
+      examples_per_s: Math.round(examples / Math.max(seconds, 1e-9)), dev,
+    };
+    history.push(record);
+    const score = dev[task.selectMetric] ?? -Infinity;
+    if (!best || score > (best.metrics[task.selectMetric] ?? -Infinity)) {
+      best = { epoch, metrics: dev };
+      await opts.onBest?.(epoch, dev);
+    }
+    await checkpoint({ epoch: epoch + 1, batch: 0, step: opt.stepCount, lossSum: 0, lossCount: 0, epochSeconds: 0 });
+    await opts.onEpoch?.(record, best);
+  }
+  return { completed: true, steps: opt.stepCount, totalSteps, history, best, ...(resumedFrom ? { resumedFrom } : {}) };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
