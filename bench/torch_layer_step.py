@@ -4,11 +4,23 @@ of one BERT post-LayerNorm encoder layer, timed the same way as slimtext's. Prin
 
 Run with Debian's python3 (python3-torch): /usr/bin/python3 bench/torch_layer_step.py --threads 2
 """
-import argparse, json, math, time
+import argparse, json, math, os, sys, time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+def _threads_from_argv(default=2):
+    argv = sys.argv
+    return int(argv[argv.index('--threads') + 1]) if '--threads' in argv[:-1] else default
+
+
+# torch.set_num_threads governs ATen's OpenMP pool only; Debian's torch does its matrix products in
+# OpenBLAS (pthreads build), whose own pool would still use every core. Both must be capped before
+# torch loads, or "--threads 1" runs its GEMMs on two cores.
+for _var in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS'):
+    os.environ.setdefault(_var, str(_threads_from_argv()))
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 
 class Layer(nn.Module):
@@ -54,8 +66,10 @@ def main():
     x = torch.randn(a.batch, a.seq, a.hidden)
     target = torch.randn(a.batch, a.seq, a.hidden)
     mask = torch.zeros(a.batch, 1, 1, a.seq)
-    times = []
+    times, cpu = [], 0.0
     for step in range(a.warmup + a.steps):
+        if step == a.warmup:
+            c0 = time.process_time()
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         loss = F.mse_loss(layer(x, mask), target)
@@ -69,6 +83,7 @@ def main():
         'framework': f'pytorch {torch.__version__}', 'threads': a.threads,
         'shape': {'batch': a.batch, 'seq': a.seq, 'hidden': a.hidden, 'heads': a.heads, 'intermediate': a.inter},
         'layer_step_ms': times[len(times) // 2], 'layer_step_ms_min': times[0], 'steps': a.steps,
+        'cpu_ms_per_step': (time.process_time() - c0) * 1000 / a.steps,
     }))
 
 

@@ -11,6 +11,12 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'data stats': async () => (await import('./dataStats.js')).command,
   'ngrams build': async () => (await import('./ngramsBuild.js')).command,
   encode: async () => (await import('./encode.js')).command,
+  finetune: async () => (await import('./finetune.js')).command,
+  eval: async () => (await import('./eval.js')).command,
+  predict: async () => (await import('./predict.js')).command,
+  label: async () => (await import('./label.js')).command,
+  distill: async () => (await import('./distill.js')).command,
+  demo: async () => (await import('./demo.js')).command,
 };
 
 function topHelp(): string {

@@ -8,11 +8,17 @@
  *
  * The tape hangs off the tensors rather than a global list, so a forward pass that is never
  * backpropagated (evaluation without noGrad) is simply garbage-collected.
+ *
+ * Memory: backward hands each intermediate gradient back to the buffer pool (pool.ts) as soon as
+ * its node has run, and runs a node's `release` (which gives back the op's private scratch) when
+ * the graph is freed. A gradient buffer reaching a closure is therefore valid only during that
+ * call; `adoptGrad` lets an input take it over instead of copying it.
  */
 import type { Tensor } from './tensor.js';
 import { getBackend } from './backends.js';
 import { OpError } from '../errors.js';
 import { fmt } from './shapes.js';
+import { giveBack, takeBuffer, takeZeroed } from './pool.js';
 
 export interface Node {
   /** Creation order: a valid topological order of the graph. */
@@ -22,6 +28,8 @@ export interface Node {
   inputs: readonly Tensor[];
   /** Accumulates input gradients from the output gradient g; undefined once run and freed. */
   backward: ((g: Float32Array) => void) | undefined;
+  /** Gives the op's private buffers back to the pool once the graph is freed. */
+  release: (() => void) | undefined;
 }
 
 let seqCounter = 0;
@@ -51,18 +59,51 @@ export function needsGrad(...inputs: (Tensor | undefined | null)[]): boolean {
 
 /**
  * Records `backward` as the way to push out's gradient into `inputs` (only call when
- * needsGrad(...inputs)). Returns out, now requiring grad.
+ * needsGrad(...inputs)). Returns out, now requiring grad. The closure's argument g is recycled
+ * after the call: read it, never keep it (adoptGrad hands it over safely). `release`, if given,
+ * runs once when backward frees the graph; it may give the op's private scratch buffers (never
+ * `out.data`, which the caller may hold) back to the pool.
  */
-export function record(op: string, out: Tensor, inputs: readonly Tensor[], backward: (g: Float32Array) => void): Tensor {
+export function record(op: string, out: Tensor, inputs: readonly Tensor[], backward: (g: Float32Array) => void, release?: () => void): Tensor {
   out.requiresGrad = true;
-  out.node = { seq: seqCounter++, op, inputs, backward };
+  out.node = { seq: seqCounter++, op, inputs, backward, release };
   return out;
 }
 
 /** The dense gradient buffer of t, allocated (zeroed) on first use. */
 export function gradOf(t: Tensor): Float32Array {
-  if (!t.grad) t.grad = new Float32Array(t.size);
+  if (!t.grad) t.grad = takeZeroed(t.size, zeroFill);
   return t.grad;
+}
+
+/**
+ * t's gradient buffer for a kernel that can either overwrite or add (gemm's beta, `accumulate`
+ * flags): `fresh` means the buffer was just created with arbitrary contents and must be
+ * overwritten, which spares zero-filling it only to add into zeros.
+ */
+export function gradTarget(t: Tensor): { buf: Float32Array; fresh: boolean } {
+  if (t.grad) return { buf: t.grad, fresh: false };
+  t.grad = takeBuffer(t.size);
+  return { buf: t.grad, fresh: true };
+}
+
+/**
+ * grad(t) += alpha * g for g the whole output gradient a closure received (same size as t). When
+ * t has no gradient yet and alpha is 1, t takes g over instead of copying it. Only the last use of
+ * g in a closure may adopt it: an input adopting g and another input then adding g into its own
+ * gradient would read a buffer the first may already change.
+ */
+export function adoptGrad(t: Tensor, g: Float32Array, alpha = 1): void {
+  if (!t.grad && alpha === 1 && g.length === t.size) {
+    t.grad = g;
+    return;
+  }
+  const { buf, fresh } = gradTarget(t);
+  getBackend().axpby(t.size, alpha, g, fresh ? 0 : 1, buf);
+}
+
+function zeroFill(n: number, x: Float32Array): void {
+  getBackend().fill(n, 0, x);
 }
 
 /** t's gradient buffer when t needs one, else null (the kernels skip null outputs). */
@@ -114,9 +155,12 @@ export function backward(loss: Tensor, opts: BackwardOptions = {}): void {
     if (g) node.backward(g);
     // Intermediate gradients are rebuilt by every backward; keeping them would double-count.
     t.grad = undefined;
+    if (g && !node.inputs.some((i) => i.grad === g)) giveBack(g);
     if (!opts.retainGraph) {
       node.backward = undefined;
       node.inputs = [];
+      node.release?.();
+      node.release = undefined;
     }
   }
 }

@@ -13,10 +13,10 @@ export { matmul, linear, type MatmulOptions } from './ops/matmul.js';
 export { reshape, transpose, permute, slice, concat } from './ops/shape.js';
 export { sum, mean, type ReduceOptions } from './ops/reduce.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
-export { layerNorm } from './ops/layerNorm.js';
+export { layerNorm, residualLayerNorm, type ResidualLayerNormOptions } from './ops/layerNorm.js';
 export { dropout } from './ops/dropout.js';
 export { embedding, embeddingBag, type EmbeddingBagOptions } from './ops/embedding.js';
-export { attention, splitHeads, mergeHeads, additiveMask, type AttentionOptions } from './ops/attention.js';
+export { attention, multiHeadAttention, splitHeads, mergeHeads, additiveMask, type AttentionOptions } from './ops/attention.js';
 export { crossEntropy, klDiv, mse, cosineSimilarity, type KlOptions } from './ops/losses.js';
 
 export { Module, Parameter } from './nn/module.js';

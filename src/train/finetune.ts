@@ -28,7 +28,7 @@ import { buildResponseSet } from './responseSet.js';
 import type { TrainTask } from './task.js';
 import { readSplit, requireFields, subsample } from './taskData.js';
 import { train, type TrainResult } from './trainer.js';
-import { removeState, type EpochRecord } from './trainState.js';
+import { removeState } from './trainState.js';
 
 export interface FinetuneOptions {
   /** Hugging Face BERT checkpoint folder. */
@@ -97,7 +97,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   await mkdir(opts.out, { recursive: true });
   const logFile = join(opts.out, LOG_FILE);
   const tokenizerFiles = tokenizerFilesIn(opts.model);
-  const log = (result: Partial<TrainResult> & { history: EpochRecord[] }, status: string) =>
+  const log = (result: Pick<TrainResult, 'history' | 'best' | 'resumedFrom'>, status: string) =>
     writeFileAtomic(logFile, `${JSON.stringify({
       version: 1, status, model: opts.model, train: built.dataInfo.train, dev: built.dataInfo.dev, recipe, settings,
       parameters, layers, freeze: built.plans, notes, epochs: result.history, best: result.best ?? null,
@@ -122,13 +122,12 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
         notes,
       });
     },
-    onEpoch: async (record, best) => {
+    onEpoch: async (record, soFar) => {
       const line = Object.entries(record.dev).filter(([k]) => k !== 'n').map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ');
-      warn(`epoch ${record.epoch + 1}/${recipe.epochs}: loss ${record.train_loss.toFixed(4)}, dev ${line} (${record.train_seconds.toFixed(1)} s training${best?.epoch === record.epoch ? ', best so far: saved' : ''})`);
-      await log({ history: [], ...resultSoFar(record, best) }, 'running');
+      warn(`epoch ${record.epoch + 1}/${recipe.epochs}: loss ${record.train_loss.toFixed(4)}, dev ${line} (${record.train_seconds.toFixed(1)} s training${soFar.best?.epoch === record.epoch ? ', best so far: saved' : ''})`);
+      await log(soFar, 'running');
     },
   });
-  // The per-epoch writes above only know the epoch; the final log has the whole history.
   await log(result, result.completed ? 'completed' : 'interrupted');
   if (result.completed && !settings.keepCheckpoint) await removeState(stateDir);
   const cache = task.cacheStats();
@@ -137,17 +136,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     ...result, out: opts.out, recipe, wallSeconds: round((performance.now() - start) / 1000),
     trainSeconds: round(result.history.reduce((s, e) => s + e.train_seconds, 0)), parameters, layers, ...(cache ? { cache } : {}), notes, logFile,
   };
-
-  function resultSoFar(_record: EpochRecord, best: TrainResult['best']) {
-    return { history: historySoFar(), best };
-  }
-  function historySoFar(): EpochRecord[] {
-    return historyRef;
-  }
 }
-
-// The trainer's history array, visible to the per-epoch log writer (set in buildTask's caller).
-let historyRef: EpochRecord[] = [];
 
 interface BuiltTask {
   task: TrainTask;
@@ -168,15 +157,15 @@ async function buildTask(
   opts: FinetuneOptions, recipe: Recipe, settings: RunSettings, ck: HfCheckpoint, tokenizer: WordPieceTokenizer, maxLength: number, note: (l: string) => void,
 ): Promise<BuiltTask> {
   // ---- data
-  const trainRows = await readSplit(opts.train, opts.trainSplit, 'train', opts.data);
+  const trainRows = await readSplit(opts.train, opts.trainSplit, 'train', opts.data, recipe.task);
   let devExamples: Example[];
   let devInfo: DataInfo;
   if (opts.dev !== undefined) {
-    const d = await readSplit(opts.dev, opts.devSplit, 'dev', opts.data);
+    const d = await readSplit(opts.dev, opts.devSplit, 'dev', opts.data, recipe.task);
     devExamples = d.examples;
     devInfo = { path: opts.dev, split: d.split, rows: 0 };
   } else if (opts.devSplit !== undefined || trainRows.dataset.splits.some((s) => ['dev', 'val', 'valid', 'validation'].includes(s))) {
-    const d = await readSplit(opts.train, opts.devSplit ?? 'dev', 'dev', opts.data);
+    const d = await readSplit(opts.train, opts.devSplit ?? 'dev', 'dev', opts.data, recipe.task);
     devExamples = d.examples;
     devInfo = { path: opts.train, split: d.split, rows: 0 };
   } else {

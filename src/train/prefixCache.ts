@@ -155,7 +155,17 @@ export class PrefixRunner {
   private compute(batch: PaddedBatch, K: number): Tensor {
     const enc = this.encoder;
     const t0 = performance.now();
-    const h = noGrad(() => enc.encode(enc.embed(batch), enc.maskFor(batch), 0, K));
+    // The prefix is dropout-free whatever mode the caller left the modules in (a resumed run
+    // refills the cache before any training step has set the modes).
+    const prefix = [enc.embeddings, ...enc.encoder.layer.slice(0, K)];
+    const modes = prefix.map((m) => m.training);
+    prefix.forEach((m) => m.eval());
+    let h: Tensor;
+    try {
+      h = noGrad(() => enc.encode(enc.embed(batch), enc.maskFor(batch), 0, K));
+    } finally {
+      prefix.forEach((m, i) => m.train(modes[i]));
+    }
     if (this.cache) {
       this.cache.prefixSeconds += (performance.now() - t0) / 1000;
       this.cache.computed += batch.lengths.length;

@@ -62,7 +62,9 @@ export const DEFAULT_RECIPE: Readonly<Recipe> = Object.freeze({
   randomInit: false,
   usePooler: true,
   sharedEncoder: true,
-  pooling: 'cls',
+  // Mean pooling: on small encoders [CLS] vectors start out nearly identical for every input, and
+  // in-batch training from there can collapse them (seen on tiny random checkpoints).
+  pooling: 'mean',
   score: 'cosine',
   scale: 0,
   responses: 1000,

@@ -17,10 +17,12 @@ export interface SplitRows {
 
 /**
  * The rows of `split` of a data set (by name or alias); with no split named, the only split of a
- * one-split source, else `fallback` ('train', 'test', ...).
+ * one-split source, else `fallback` ('train', 'test', ...). For the reply task, files are read
+ * without a label column unless one is named (ConvLab dialogues carry their own annotations).
  */
-export async function readSplit(path: string, split: string | undefined, fallback: string, open: OpenOptions = {}): Promise<SplitRows> {
-  const ds = await openDataset(path, open);
+export async function readSplit(path: string, split: string | undefined, fallback: string, open: OpenOptions = {}, task?: TaskKind): Promise<SplitRows> {
+  let ds = await openDataset(path, open);
+  if (task === 'reply' && open.label === undefined && ds.format !== 'convlab') ds = await openDataset(path, { ...open, label: false });
   const name = split !== undefined ? resolveSplit(ds.splits, split) : ds.splits.length === 1 ? ds.splits[0] : resolveSplit(ds.splits, fallback);
   if (name === undefined) {
     throw new InputError(path, undefined, undefined, `no split '${split ?? fallback}' (has: ${ds.splits.join(', ')}); pick one with the split option`);

@@ -35,8 +35,8 @@ export interface TrainerOptions {
   progress?: ProgressSink;
   /** Called when dev improves on every earlier epoch (ties keep the earlier one). */
   onBest?: (epoch: number, dev: Metrics) => Promise<void>;
-  /** Called after every epoch (and its checkpoint). */
-  onEpoch?: (record: EpochRecord, best: { epoch: number; metrics: Metrics } | null) => Promise<void>;
+  /** Called after every epoch (and its checkpoint) with the run so far. */
+  onEpoch?: (record: EpochRecord, soFar: Pick<TrainResult, 'history' | 'best' | 'resumedFrom'>) => Promise<void>;
 }
 
 export interface TrainResult {
@@ -143,7 +143,7 @@ export async function train(task: TrainTask, opts: TrainerOptions): Promise<Trai
       await opts.onBest?.(epoch, dev);
     }
     await checkpoint({ epoch: epoch + 1, batch: 0, step: opt.stepCount, lossSum: 0, lossCount: 0, epochSeconds: 0 });
-    await opts.onEpoch?.(record, best);
+    await opts.onEpoch?.(record, { history, best, ...(resumedFrom ? { resumedFrom } : {}) });
   }
   return { completed: true, steps: opt.stepCount, totalSteps, history, best, ...(resumedFrom ? { resumedFrom } : {}) };
 }

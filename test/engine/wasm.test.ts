@@ -110,6 +110,21 @@ describe('wasm backend: threads', () => {
     be.setThreads(2);
   });
 
+  test('a trap inside a worker surfaces as an error on the caller (no hang) and the pool keeps working', () => {
+    const pool = (be as unknown as { pool: { run(jobs: unknown[], local: (j: { fn: string; args: number[] }) => void): void } }).pool;
+    const exports = (be as unknown as { x: Record<string, (...a: number[]) => void> }).x;
+    const local = (j: { fn: string; args: number[] }): void => exports[j.fn](...j.args);
+    // The worker's job reads far past the end of linear memory: a wasm trap in that thread.
+    const jobs = [{ fn: 'unary', args: [UnaryOp.Neg, 16, 1 << 16, 1 << 16] }, { fn: 'unary', args: [UnaryOp.Neg, 16, 0xffffff00, 1 << 16] }];
+    assert.throws(() => pool.run(jobs, local), /worker/);
+    const c = new Float32Array(200 * 200);
+    const a = new Float32Array(200 * 200).fill(1);
+    const before = be.stats.parallelCalls;
+    be.gemm(false, false, 200, 200, 200, 1, a, 200, 0, a, 200, 0, 0, c, 200, 0, 1);
+    assert.equal(be.stats.parallelCalls, before + 1);
+    assert.equal(c[200 * 200 - 1], 200);
+  });
+
   test('setThreads validates its argument', () => {
     assert.throws(() => be.setThreads(0), /setThreads/);
     assert.throws(() => be.setThreads(1.5), /setThreads/);

@@ -15,4 +15,12 @@ export class Dropout extends Module {
   forward(x: Tensor): Tensor {
     return this.training && this.p > 0 ? dropout(x, this.p, this.rng.seed()) : x;
   }
+
+  /**
+   * For an op that applies this dropout itself (residualLayerNorm): the seed forward would use
+   * now, drawn from the same generator, or undefined when forward would do nothing.
+   */
+  nextSeed(): number | undefined {
+    return this.training && this.p > 0 ? this.rng.seed() : undefined;
+  }
 }

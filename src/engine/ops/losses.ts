@@ -6,14 +6,18 @@
  *   cosineSimilarity(a (..., D), b (..., D)) -> (...)      row-wise a.b / (|a| |b|)
  *
  * crossEntropy is fused (log-softmax kernel + gather of the label entries; its backward is one
- * logSoftmaxBackward with dy = -1/rows at the labels). The others are compositions of ops, whose
+ * logSoftmaxBackward with dy = -1/rows at the labels). mse is one op over existing kernels (the
+ * difference is kept privately; loss = dot(d, d) / n; da = 2g/n d, db = -2g/n d), since regression
+ * to hidden states runs it over whole activations. The others are compositions of ops, whose
  * gradients are already checked one by one; they are not hot enough to deserve kernels.
  */
 import { getBackend } from '../backends.js';
 import { Tensor, toIntTensor, type IdsLike } from '../tensor.js';
-import { gradOf, needsGrad, record } from '../autograd.js';
+import { BinaryOp } from '../backend.js';
+import { gradOf, gradTarget, needsGrad, record } from '../autograd.js';
 import { OpError } from '../../errors.js';
 import { fmt, sameShape } from '../shapes.js';
+import { giveBack, takeBuffer } from '../pool.js';
 import { rowsCols, logSoftmax } from './softmax.js';
 import { addScalar, exp, log, mul, scale, sqrt, square, sub, div } from './elementwise.js';
 import { mean, sum } from './reduce.js';
@@ -78,7 +82,25 @@ export function klDiv(student: Tensor, teacher: Tensor, opts: KlOptions = {}): T
 
 export function mse(a: Tensor, b: Tensor): Tensor {
   if (!sameShape(a.shape, b.shape)) throw new OpError('mse', `shapes ${fmt(a.shape)} and ${fmt(b.shape)} differ`);
-  return mean(square(sub(a, b)));
+  const be = getBackend();
+  const n = a.size;
+  const flat = Int32Array.of(n);
+  const one = Int32Array.of(1);
+  const d = takeBuffer(n);
+  be.binary(BinaryOp.Sub, flat, a.data, one, b.data, one, d, false);
+  const out = new Tensor(Float32Array.of(be.dot(n, d, d) / n), []);
+  if (!needsGrad(a, b)) {
+    giveBack(d);
+    return out;
+  }
+  return record('mse', out, [a, b], (g) => {
+    const s = (2 * g[0]!) / n;
+    for (const [x, sign] of [[a, 1], [b, -1]] as const) {
+      if (!x.requiresGrad) continue;
+      const t = gradTarget(x);
+      be.axpby(n, sign * s, d, t.fresh ? 0 : 1, t.buf);
+    }
+  }, () => giveBack(d));
 }
 
 export function cosineSimilarity(a: Tensor, b: Tensor, eps = 1e-8): Tensor {

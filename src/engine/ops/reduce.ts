@@ -5,7 +5,7 @@
  */
 import { getBackend } from '../backends.js';
 import { Tensor } from '../tensor.js';
-import { gradOf, needsGrad, record } from '../autograd.js';
+import { gradTarget, needsGrad, record } from '../autograd.js';
 import { contiguousStrides, foldDims, normAxis, sizeOf } from '../shapes.js';
 
 export interface ReduceOptions {
@@ -41,6 +41,8 @@ function reduce(op: string, x: Tensor, axes: number | readonly number[] | undefi
 
   if (!needsGrad(x)) return out;
   return record(op, out, [x], (g) => {
-    be.copyStrided(f.shape, g, f.strides[1]!, gradOf(x), f.strides[0]!, alpha, true);
+    // a broadcast copy writes every element of x's gradient once, so a new buffer is overwritten
+    const t = gradTarget(x);
+    be.copyStrided(f.shape, g, f.strides[1]!, t.buf, f.strides[0]!, alpha, !t.fresh);
   });
 }

@@ -5,7 +5,8 @@
  */
 import { getBackend } from '../backends.js';
 import { Tensor } from '../tensor.js';
-import { gradOf, needsGrad, record } from '../autograd.js';
+import { adoptGrad, gradOf, gradTarget, needsGrad, record } from '../autograd.js';
+import { takeBuffer } from '../pool.js';
 import { OpError } from '../../errors.js';
 import { contiguousStrides, fmt, foldDims, normAxis, sizeOf, type Shape } from '../shapes.js';
 
@@ -14,7 +15,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   const s = resolveShape(x, shape);
   const out = new Tensor(x.data, s);
   if (!needsGrad(x)) return out;
-  return record('reshape', out, [x], (g) => getBackend().axpby(x.size, 1, g, 1, gradOf(x)));
+  return record('reshape', out, [x], (g) => adoptGrad(x, g));
 }
 
 /** Swaps two axes (materialised). */
@@ -35,13 +36,14 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const be = getBackend();
   const xs = contiguousStrides(x.shape);
   const shape = perm.map((p) => x.shape[p]!);
-  const out = new Tensor(new Float32Array(x.size), shape);
+  const out = new Tensor(takeBuffer(x.size), shape);
   const srcS = perm.map((p) => xs[p]!);
   const f = foldDims('permute', shape, [srcS, contiguousStrides(shape)]);
   be.copyStrided(f.shape, x.data, f.strides[0]!, out.data, f.strides[1]!, 1, false);
   if (!needsGrad(x)) return out;
   return record('permute', out, [x], (g) => {
-    be.copyStrided(f.shape, g, f.strides[1]!, gradOf(x), f.strides[0]!, 1, true);
+    const t = gradTarget(x);
+    be.copyStrided(f.shape, g, f.strides[1]!, t.buf, f.strides[0]!, 1, !t.fresh);
   });
 }
 
@@ -63,7 +65,7 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
     if (!needsGrad(x)) return out;
     return record('slice', out, [x], (g) => be.axpby(out.size, 1, g, 1, gradOf(x).subarray(start * inner)));
   }
-  const out = new Tensor(new Float32Array(sizeOf(shape)), shape);
+  const out = new Tensor(takeBuffer(sizeOf(shape)), shape);
   const f = foldDims('slice', shape, [contiguousStrides(x.shape), contiguousStrides(shape)]);
   const off = start * inner;
   be.copyStrided(f.shape, x.data.subarray(off), f.strides[0]!, out.data, f.strides[1]!, 1, false);
@@ -85,7 +87,7 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   }
   const be = getBackend();
   const shape = first.shape.map((s, i) => (i === ax ? xs.reduce((n, x) => n + x.shape[ax]!, 0) : s));
-  const out = new Tensor(new Float32Array(sizeOf(shape)), shape);
+  const out = new Tensor(takeBuffer(sizeOf(shape)), shape);
   const outS = contiguousStrides(shape);
   const inner = sizeOf(shape.slice(ax + 1));
   const parts = xs.map((x, k) => {
@@ -97,7 +99,9 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   if (!needsGrad(...xs)) return out;
   return record('concat', out, xs, (g) => {
     for (const { x, off, f } of parts) {
-      if (x.requiresGrad) be.copyStrided(f.shape, g.subarray(off), f.strides[1]!, gradOf(x), f.strides[0]!, 1, true);
+      if (!x.requiresGrad) continue;
+      const t = gradTarget(x);
+      be.copyStrided(f.shape, g.subarray(off), f.strides[1]!, t.buf, f.strides[0]!, 1, !t.fresh);
     }
   });
 }

@@ -7,6 +7,7 @@ import type { Backend } from '../backend.js';
 import { getBackend } from '../backends.js';
 import { Tensor } from '../tensor.js';
 import { gradOf, needsGrad, record } from '../autograd.js';
+import { takeBuffer } from '../pool.js';
 import { OpError } from '../../errors.js';
 
 export function softmax(x: Tensor): Tensor {
@@ -30,7 +31,7 @@ type RowBackward = (b: Backend, rows: number, cols: number, y: Float32Array, dy:
 function rowOp(op: string, x: Tensor, forward: RowKernel, backward: RowBackward): Tensor {
   const { rows, cols } = rowsCols(op, x);
   const be = getBackend();
-  const out = new Tensor(new Float32Array(x.size), x.shape);
+  const out = new Tensor(takeBuffer(x.size), x.shape);
   forward(be, rows, cols, x.data, out.data);
   if (!needsGrad(x)) return out;
   return record(op, out, [x], (g) => backward(be, rows, cols, out.data, g, gradOf(x)));

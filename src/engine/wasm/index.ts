@@ -2,8 +2,9 @@
  * The portable WebAssembly backend: AssemblyScript SIMD kernels (assembly/, compiled by
  * scripts/build-wasm.mjs to build/wasm/) behind the same Backend interface as the native one.
  *
- * - Node: `loadWasm()` (synchronous) reads build/wasm/kernels.wasm, instantiates it on a shared
- *   WebAssembly.Memory and starts `threads() - 1` worker threads on that memory (node.ts).
+ * - Node: `loadWasm()` (synchronous) reads build/wasm/kernels.wasm and instantiates it on a shared
+ *   WebAssembly.Memory; the first kernel big enough to split starts `threads() - 1` worker
+ *   threads on that memory (nodeThreads.ts).
  * - Browser (or any host): `await loadWasmFromBytes(bytes)` with the bytes of kernels.wasm (needs
  *   cross-origin isolation for shared memory) or kernels-single.wasm (no shared memory); kernels
  *   then run on the calling thread.
@@ -22,7 +23,8 @@ const INITIAL_PAGES = 64;
 const MAX_PAGES = 65536;
 
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-const node = isNode ? await import('./node.js') : undefined;
+// The magic comments keep bundlers from pulling node.ts (and node: modules) into browser builds.
+const node = isNode ? await import(/* webpackIgnore: true */ /* @vite-ignore */ './node.js') : undefined;
 
 /** Loads the wasm backend in Node (synchronous): all cores by default, worker threads unref'd. */
 export function loadWasm(): Backend {

@@ -27,7 +27,7 @@ const GEMM_PAR_FLOPS = 1 << 21;
 const UNARY_PAR_MIN = 1 << 15;
 const ADAM_PAR_MIN = 1 << 16;
 /** gemm blocking from assembly/gemm.ts: thread splits of M and N keep to these multiples. */
-const MR = 6;
+const MR = 4;
 const NR = 8;
 /** Ops whose cost is dominated by arithmetic, worth splitting across threads. */
 const HEAVY_UNARY = new Set<number>([UnaryOp.Tanh, UnaryOp.Gelu, UnaryOp.Exp, UnaryOp.Log, UnaryOp.Sigmoid]);
@@ -62,7 +62,6 @@ export class WasmBackend implements Backend {
   setThreads(n: number): void {
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new OpError('setThreads', `expected an integer in [1, 64], got ${n}`);
     this.nThreads = n;
-    this.pool.ensureWorkers(n - 1);
   }
 
   /** Bytes of wasm linear memory currently reserved (grows on demand, never shrinks). */
@@ -70,9 +69,15 @@ export class WasmBackend implements Backend {
     return this.arena.memory.buffer.byteLength;
   }
 
-  /** Threads a kernel may use now: those asked for, limited to workers that are up. */
+  /**
+   * Threads a kernel may use now: those asked for, limited to workers that are up. Workers are
+   * started here, on the first call that could use them, and boot in the background: until they
+   * report ready, kernels simply run on the calling thread.
+   */
   usableThreads(): number {
-    return this.nThreads <= 1 ? 1 : Math.min(this.nThreads, 1 + this.pool.readyWorkers());
+    if (this.nThreads <= 1) return 1;
+    this.pool.ensureWorkers(this.nThreads - 1);
+    return Math.min(this.nThreads, 1 + this.pool.readyWorkers());
   }
 
   private runJobs(jobs: Job[]): void {
@@ -204,7 +209,7 @@ export class WasmBackend implements Backend {
       const px = ar.alloc(cnt), py = ar.alloc(cnt);
       ar.commit(k);
       ar.put(px, x.subarray(off), cnt);
-      this.runJobs(splitRange(cnt, par, 4).map(([lo, hi]) => ({ fn: 'unary', args: [op, hi - lo, px + lo * 4, py + lo * 4] })));
+      this.runJobs(splitRange(cnt, par, 16).map(([lo, hi]) => ({ fn: 'unary', args: [op, hi - lo, px + lo * 4, py + lo * 4] })));
       ar.get(py, y.subarray(off), cnt);
     });
   }
@@ -229,7 +234,7 @@ export class WasmBackend implements Backend {
       ar.put(pdx, dx.subarray(off), cnt);
       if (useX) ar.put(px, x.subarray(off), cnt);
       if (useY) ar.put(py, y.subarray(off), cnt);
-      this.runJobs(splitRange(cnt, par, 4).map(([lo, hi]) => ({
+      this.runJobs(splitRange(cnt, par, 16).map(([lo, hi]) => ({
         fn: 'unaryBackward', args: [op, hi - lo, px + lo * 4, py + lo * 4, pdy + lo * 4, pdx + lo * 4],
       })));
       ar.get(pdx, dx.subarray(off), cnt);
@@ -597,7 +602,7 @@ export class WasmBackend implements Backend {
       ar.put(pg, g.subarray(off), cnt);
       ar.put(pm, m.subarray(off), cnt);
       ar.put(pv, v.subarray(off), cnt);
-      this.runJobs(splitRange(cnt, par, 4).map(([lo, hi]) => ({
+      this.runJobs(splitRange(cnt, par, 16).map(([lo, hi]) => ({
         fn: 'adam', args: [hi - lo, pp + lo * 4, pg + lo * 4, pm + lo * 4, pv + lo * 4, lr, b1, b2, eps, wd, bc1, bc2],
       })));
       ar.get(pp, p.subarray(off), cnt);
@@ -854,7 +859,10 @@ function forChunks(st: Strided, f: (rows: number, offs: number[], exts: number[]
     for (let d = 1; d < st.dims.length; d++) e += (st.dims[d] - 1) * s[d];
     return e;
   });
-  const step = Math.max(1, Math.floor(CHUNK / inner));
+  // Chunking along dim 0 only pays when dim 0 is outermost (or broadcast) for every operand;
+  // otherwise (say a transpose) each chunk would span nearly all of some operand: one pass then.
+  const outermost = st.strides.every((s) => s[0] === 0 || s.every((v) => v <= s[0]));
+  const step = outermost ? Math.max(1, Math.floor(CHUNK / inner)) : d0;
   for (let r0 = 0; r0 < d0; r0 += step) {
     const rows = Math.min(step, d0 - r0);
     f(rows, st.strides.map((s) => r0 * s[0]), st.strides.map((s, i) => (rows - 1) * s[0] + restExt[i]));

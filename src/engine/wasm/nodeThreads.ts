@@ -25,6 +25,7 @@ interface Slot {
 
 export class NodePool implements ThreadPool {
   private slots: Slot[] = [];
+  private cannotSpawn = false;
 
   constructor(
     private readonly module: WebAssembly.Module,
@@ -38,7 +39,13 @@ export class NodePool implements ThreadPool {
   }
 
   ensureWorkers(workers: number): void {
-    while (this.slots.length < workers) this.slots.push(this.spawn());
+    while (this.slots.length < workers && !this.cannotSpawn) {
+      try {
+        this.slots.push(this.spawn());
+      } catch {
+        this.cannotSpawn = true; // no threads here (a sandbox without workers): run single-threaded
+      }
+    }
   }
 
   run(jobs: Job[], local: (job: Job) => void): void {

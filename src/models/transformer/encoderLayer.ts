@@ -13,7 +13,7 @@
  * from a checkpoint can be passed as it is.
  */
 import {
-  Module, Linear, LayerNorm, Dropout, attention, splitHeads, mergeHeads, add, gelu, relu, type Tensor, type Rng,
+  Module, Linear, LayerNorm, Dropout, multiHeadAttention, residualLayerNorm, gelu, relu, type Tensor, type Rng,
 } from '../../engine/index.js';
 import { OpError } from '../../errors.js';
 
@@ -78,11 +78,11 @@ export class SelfAttention extends Module {
 
   /** x (B, T, H) -> context (B, T, H), heads merged. */
   forward(x: Tensor, mask?: Tensor): Tensor {
-    const q = splitHeads(this.query.forward(x), this.heads);
-    const k = splitHeads(this.key.forward(x), this.heads);
-    const v = splitHeads(this.value.forward(x), this.heads);
     const p = this.training ? this.dropoutP : 0;
-    return mergeHeads(attention(q, k, v, { mask, dropout: p, seed: p > 0 ? this.rng.seed() : undefined }));
+    // The heads stay interleaved in (B, T, H): the attention op reads them through GEMM strides.
+    return multiHeadAttention(this.query.forward(x), this.key.forward(x), this.value.forward(x), this.heads, {
+      mask, dropout: p, seed: p > 0 ? this.rng.seed() : undefined,
+    });
   }
 }
 
@@ -100,7 +100,10 @@ export class ResidualOutput extends Module {
   }
 
   forward(x: Tensor, residual: Tensor): Tensor {
-    return this.LayerNorm.forward(add(this.dropout.forward(this.dense.forward(x)), residual));
+    // LayerNorm(dropout(dense(x)) + residual) as one op, with this module's LayerNorm and dropout
+    const seed = this.dropout.nextSeed();
+    const ln = this.LayerNorm;
+    return residualLayerNorm(this.dense.forward(x), residual, ln.weight, ln.bias, ln.eps, { dropout: seed === undefined ? 0 : this.dropout.p, seed });
   }
 }
 

@@ -1,4 +1,9 @@
-// AdamW and counter-based dropout. Buffers are padded to a multiple of 4 floats by the JS side.
+// AdamW and counter-based dropout. The JS arena rounds buffers up to 64 bytes, so whole vectors
+// past n are scratch.
+
+// Multipliers of the dropout hash (see hashUniform in backend.ts), read from memory because V8
+// rebuilds v128 literals inside loops (see simdmath.ts).
+const HASH_K = memory.data<i32>([0x9e3779b9, 0x85ebca6b, 0xc2b2ae35, 4]);
 
 /**
  * AdamW over ceil(n/4) vectors: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
@@ -34,19 +39,18 @@ export function dropout(n: i32, i0: i32, threshold: i32, seed: i32, scale: f32, 
   const vthr = i32x4.splat(threshold);
   const vscale = f32x4.splat(scale);
   let idx = i32x4.add(i32x4.splat(i0), i32x4(0, 1, 2, 3));
-  const four = i32x4.splat(4);
   for (let k = 0; k < count; k++) {
-    let h = v128.xor(vseed, i32x4.mul(idx, i32x4.splat(0x9e3779b9)));
+    let h = v128.xor(vseed, i32x4.mul(idx, v128.load32_splat(HASH_K)));
     h = v128.xor(h, i32x4.shr_u(h, 16));
-    h = i32x4.mul(h, i32x4.splat(0x85ebca6b));
+    h = i32x4.mul(h, v128.load32_splat(HASH_K, 4));
     h = v128.xor(h, i32x4.shr_u(h, 13));
-    h = i32x4.mul(h, i32x4.splat(0xc2b2ae35));
+    h = i32x4.mul(h, v128.load32_splat(HASH_K, 8));
     h = v128.xor(h, i32x4.shr_u(h, 16));
     const keep = i32x4.ge_s(i32x4.shr_u(h, 8), vthr);
     const mv = v128.and(vscale, keep);
     const o = <usize>k << 4;
     v128.store(mask + o, mv);
     v128.store(y + o, f32x4.mul(v128.load(x + o), mv));
-    idx = i32x4.add(idx, four);
+    idx = i32x4.add(idx, v128.load32_splat(HASH_K, 12));
   }
 }

@@ -10,7 +10,7 @@ function rowMax(cols: i32, x: usize): f32 {
   let m: f32 = -Infinity;
   if (cols >= 4) {
     let vm = v128.load(x);
-    for (j = 4; j + 4 <= cols; j += 4) vm = f32x4.max(vm, v128.load(x + (<usize>j << 2)));
+    for (j = 4; j + 4 <= cols; j += 4) vm = f32x4.pmax(vm, v128.load(x + (<usize>j << 2)));
     m = hmax(vm);
   }
   for (; j < cols; j++) m = max(m, load<f32>(x + (<usize>j << 2)));
@@ -23,6 +23,28 @@ function expShiftSum(cols: i32, x: usize, shift: f32, y: usize): f32 {
   const vs = f32x4.splat(shift);
   let acc = f32x4.splat(0);
   let j = 0;
+  // Four independent exp chains per iteration (see elementwise.ts), then single vectors.
+  if (cols >= 16) {
+    let a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (; j + 16 <= cols; j += 16) {
+      const o = <usize>j << 2;
+      const e0 = expv(f32x4.sub(v128.load(x + o), vs));
+      const e1 = expv(f32x4.sub(v128.load(x + o, 16), vs));
+      const e2 = expv(f32x4.sub(v128.load(x + o, 32), vs));
+      const e3 = expv(f32x4.sub(v128.load(x + o, 48), vs));
+      if (y != 0) {
+        v128.store(y + o, e0);
+        v128.store(y + o, e1, 16);
+        v128.store(y + o, e2, 32);
+        v128.store(y + o, e3, 48);
+      }
+      acc = f32x4.add(acc, e0);
+      a1 = f32x4.add(a1, e1);
+      a2 = f32x4.add(a2, e2);
+      a3 = f32x4.add(a3, e3);
+    }
+    acc = f32x4.add(f32x4.add(acc, a1), f32x4.add(a2, a3));
+  }
   for (; j + 4 <= cols; j += 4) {
     const o = <usize>j << 2;
     const e = expv(f32x4.sub(v128.load(x + o), vs));

@@ -1,0 +1,125 @@
+/**
+ * `slimtext distill --teacher-logits PATH --train PATH --dev PATH --out DIR`: trains an n-gram DAN
+ * student on a teacher's logits (train/distillStudent.ts). Argument parsing only.
+ */
+import { availableParallelism } from 'node:os';
+import { DEFAULT_SHAPE, distillStudent } from '../train/distillStudent.js';
+import { stderrProgress, silentProgress } from '../train/progress.js';
+import { DEFAULT_DISTILL_RECIPE } from '../train/sparseDistill.js';
+import { type Command, UsageError, flag, num, str } from './command.js';
+import { DATA_OPTIONS, dataOptions } from './finetune.js';
+
+const NAME = 'distill';
+const R = DEFAULT_DISTILL_RECIPE;
+const S = DEFAULT_SHAPE;
+const WORKERS = Math.max(1, availableParallelism());
+
+export const command: Command = {
+  name: NAME,
+  summary:
+    'Trains an n-gram DAN student (bag of 1..N-gram embeddings -> dense + tanh -> output) on teacher logits from slimtext label: ' +
+    'KL(teacher || student) x T^2 on the transfer set, optionally mixed with hard-label cross-entropy, then optional fine-tuning on the labelled data. ' +
+    'Keeps the best-on-dev student in --out (a model folder that slimtext eval / predict read), with distill_log.json.',
+  usage: '--teacher-logits PATH [--train PATH] [--dev PATH] --out DIR [options]',
+  options: {
+    'teacher-logits': { type: 'string', help: 'logits file written by slimtext label (without it: supervised training on --train)' },
+    corpus: { type: 'string', multiple: true, help: 'corpus specs replacing the ones the logits file names (when the files moved)' },
+    train: { type: 'string', help: 'labelled training data (any format slimtext reads): hard-label mixing, fine-tuning, vocabulary' },
+    'train-split': { type: 'string', help: 'split of --train' },
+    dev: { type: 'string', help: "dev data for choosing the best epoch (default: --train's dev split, else a seeded 10% of it)" },
+    'dev-split': { type: 'string', help: 'split of --dev' },
+    out: { type: 'string', help: 'output folder: the best student and distill_log.json' },
+    vocab: { type: 'string', help: 'n-gram vocabulary from slimtext ngrams build (default: built from the transfer and training texts)' },
+    'max-vocab': { type: 'string', default: String(S.maxVocab), help: 'most n-grams in a built vocabulary' },
+    'max-n': { type: 'string', default: String(S.maxN), help: 'longest n-gram, 1..4' },
+    'min-count': { type: 'string', default: String(S.minCount), help: 'drop n-grams seen fewer times when building the vocabulary' },
+    buckets: { type: 'string', default: String(S.buckets), help: 'hash buckets for n-grams outside the vocabulary (0: ignore them)' },
+    dim: { type: 'string', default: String(S.dim), help: 'embedding width' },
+    hidden: { type: 'string', default: String(S.hidden), help: 'width of the dense + tanh layer (0: none)' },
+    'drop-ids': { type: 'string', default: String(S.dropIds), help: 'probability of dropping each n-gram id while training' },
+    epochs: { type: 'string', default: String(R.epochs), help: 'distillation epochs over the transfer set' },
+    'batch-size': { type: 'string', default: String(R.batchSize), help: 'texts per step' },
+    lr: { type: 'string', default: String(R.lr), help: 'peak learning rate (Adam; linear decay to 0)' },
+    temperature: { type: 'string', default: String(R.temperature), help: 'softening temperature T (loss x T^2)' },
+    'hard-weight': { type: 'string', default: String(R.hardWeight), help: 'weight of hard-label cross-entropy on --train mixed into each step (0: none)' },
+    'finetune-epochs': { type: 'string', default: String(R.finetuneEpochs), help: 'cross-entropy epochs on --train after distillation' },
+    'finetune-lr': { type: 'string', default: String(R.finetuneLr), help: 'peak learning rate of the fine-tuning pass' },
+    'weight-decay': { type: 'string', default: String(R.weightDecay), help: 'decoupled weight decay of the dense layers' },
+    seed: { type: 'string', default: String(R.seed), help: 'seed of initialisation, data order and id dropout' },
+    workers: { type: 'string', default: String(WORKERS), help: 'training threads (Hogwild over shared parameters when > 1; 1 is deterministic)' },
+    'table-dtype': { type: 'string', default: 'f32', help: 'store the n-gram table as f32 or f16 (half the size)' },
+    json: { type: 'boolean', help: 'print the run summary as JSON on stdout' },
+    quiet: { type: 'boolean', help: 'no progress bar or per-epoch lines on stderr' },
+    ...DATA_OPTIONS,
+  },
+  async run(args) {
+    const number = (name: string, min: number, whole: boolean): number | undefined => {
+      const v = num(args, NAME, name);
+      if (v !== undefined && (!(v >= min) || (whole && !Number.isInteger(v)))) throw new UsageError(`${NAME}: --${name} must be ${whole ? 'a whole number' : 'a number'} >= ${min}, got ${v}`);
+      return v;
+    };
+    const out = str(args, 'out');
+    if (!out) throw new UsageError(`${NAME}: --out is required (see slimtext ${NAME} --help)`);
+    const logits = str(args, 'teacher-logits');
+    const train = str(args, 'train');
+    if (!logits && !train) throw new UsageError(`${NAME}: give --teacher-logits (from slimtext label), --train, or both`);
+    const dtype = (str(args, 'table-dtype') ?? 'f32').toUpperCase();
+    if (dtype !== 'F32' && dtype !== 'F16') throw new UsageError(`${NAME}: --table-dtype must be f32 or f16`);
+    const quiet = flag(args, 'quiet');
+    const corpus = args.values.corpus as string[] | undefined;
+    const r = await distillStudent({
+      teacherLogits: logits,
+      corpus: corpus?.length ? corpus : undefined,
+      train,
+      trainSplit: str(args, 'train-split'),
+      dev: str(args, 'dev'),
+      devSplit: str(args, 'dev-split'),
+      data: dataOptions(args, NAME),
+      out,
+      vocab: str(args, 'vocab'),
+      shape: {
+        maxVocab: number('max-vocab', 1, true),
+        maxN: number('max-n', 1, true),
+        minCount: number('min-count', 1, true),
+        buckets: number('buckets', 0, true),
+        dim: number('dim', 1, true),
+        hidden: number('hidden', 0, true),
+        dropIds: number('drop-ids', 0, false),
+      },
+      recipe: {
+        epochs: number('epochs', 1, true),
+        batchSize: number('batch-size', 1, true),
+        lr: number('lr', 0, false),
+        temperature: number('temperature', 0, false),
+        hardWeight: number('hard-weight', 0, false),
+        finetuneEpochs: number('finetune-epochs', 0, true),
+        finetuneLr: number('finetune-lr', 0, false),
+        weightDecay: number('weight-decay', 0, false),
+        seed: number('seed', 0, true),
+        workers: number('workers', 1, true),
+      },
+      tableDtype: dtype,
+      progress: quiet ? silentProgress : stderrProgress(),
+      warn: quiet ? undefined : (l) => console.error(l),
+    });
+    const summary = {
+      out: r.out,
+      labels: r.labels.length,
+      best: r.best ?? null,
+      epochs: r.history,
+      train_seconds: r.trainSeconds,
+      wall_seconds: r.wallSeconds,
+      vocab_size: r.vocabSize,
+      parameters: r.parameters,
+      bundle_bytes: r.bundleBytes,
+      rows: r.rows,
+      log: `${r.out}/distill_log.json`,
+    };
+    if (flag(args, 'json')) console.log(JSON.stringify(summary));
+    else {
+      const acc = r.best?.dev_accuracy !== undefined ? `, best dev accuracy ${r.best.dev_accuracy.toFixed(4)} (${r.best.phase} epoch ${r.best.epoch + 1})` : '';
+      console.log(`student -> ${r.out}: ${r.vocabSize} n-grams, ${r.parameters.toLocaleString('en-US')} parameters, ${(r.bundleBytes / 2 ** 20).toFixed(1)} MiB${acc}; ${r.trainSeconds} s training, ${r.wallSeconds} s in all`);
+    }
+    return 0;
+  },
+};

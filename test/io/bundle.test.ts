@@ -1,0 +1,93 @@
+/** slimtext model bundles: round trip, commit-point replacement, and verified reads. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BUNDLE_VERSION, MANIFEST_FILE, isBundle, readBundle, writeBundle, type BundleInput } from '../../src/io/bundle.js';
+import { InputError } from '../../src/errors.js';
+
+function dir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'slimtext-bundle-'));
+  process.on('exit', () => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+function input(scale = 1): BundleInput {
+  const src = dir();
+  writeFileSync(join(src, 'vocab.txt'), '[PAD]\n[UNK]\nhello\n');
+  return {
+    task: 'classify',
+    architecture: { kind: 'test', layers: 2 },
+    labels: ['neg', 'pos'],
+    recipe: { lr: 0.001 },
+    metrics: { dev: { accuracy: 0.5 } },
+    notes: ['a note'],
+    tensors: new Map([
+      ['w', { shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6], (x) => x * scale) }],
+      ['ids', { shape: [2], data: Int32Array.of(7, 8) }],
+    ]),
+    tokenizerFiles: [join(src, 'vocab.txt')],
+    data: { 'responses.json': ['yes', 'no'] },
+  };
+}
+
+test('a bundle round-trips tensors, manifest fields, tokenizer files and data files', async () => {
+  const d = dir();
+  assert.equal(isBundle(d), false);
+  const m = await writeBundle(d, input());
+  assert.equal(isBundle(d), true);
+  assert.equal(m.version, BUNDLE_VERSION);
+  assert.match(m.weights, /^model-[0-9a-f]{12}\.safetensors$/);
+  const b = await readBundle(d);
+  assert.deepEqual(b.manifest, m);
+  assert.deepEqual(Array.from(b.tensors.get('w')!.data), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(b.tensors.get('w')!.shape, [2, 3]);
+  assert.deepEqual(Array.from(b.tensors.get('ids')!.data), [7, 8]);
+  assert.deepEqual(b.data('responses.json'), ['yes', 'no']);
+  assert.equal(b.data('absent.json'), undefined);
+  assert.equal(readFileSync(join(d, 'vocab.txt'), 'utf8'), '[PAD]\n[UNK]\nhello\n');
+  assert.deepEqual(m.tokenizer.files, ['vocab.txt']);
+  assert.deepEqual(Object.keys(m.files).sort(), [m.weights, 'responses.json', 'vocab.txt'].sort());
+});
+
+test('saving again replaces the bundle whole: new weights file, the old one removed after the manifest', async () => {
+  const d = dir();
+  const first = await writeBundle(d, input(1));
+  const second = await writeBundle(d, input(2));
+  assert.notEqual(first.weights, second.weights);
+  assert.ok(!existsSync(join(d, first.weights)));
+  assert.deepEqual(readdirSync(d).filter((f) => f.endsWith('.safetensors')), [second.weights]);
+  assert.deepEqual(Array.from((await readBundle(d)).tensors.get('w')!.data), [2, 4, 6, 8, 10, 12]);
+  assert.ok(!readdirSync(d).some((f) => f.endsWith('.tmp')), 'no temporary files left');
+});
+
+test('a file that does not match the manifest is an error naming it', async () => {
+  const d = dir();
+  const m = await writeBundle(d, input());
+  writeFileSync(join(d, 'vocab.txt'), '[PAD]\n[UNK]\nbye\n');
+  await assert.rejects(readBundle(d), (e: unknown) => e instanceof InputError && e.file === join(d, 'vocab.txt') && /SHA-256 differs/.test(e.message));
+  rmSync(join(d, 'vocab.txt'));
+  await assert.rejects(readBundle(d), /vocab\.txt: listed in slimtext\.json but missing/);
+  await writeBundle(d, input());
+  const weights = join(d, m.weights);
+  const bytes = readFileSync(weights);
+  bytes[bytes.length - 1] ^= 0xff;
+  writeFileSync(weights, bytes);
+  await assert.rejects(readBundle(d), /size or SHA-256 differs/);
+});
+
+test('manifests from a newer slimtext, of another format, or not bundles at all are clear errors', async () => {
+  const d = dir();
+  await writeBundle(d, input());
+  const path = join(d, MANIFEST_FILE);
+  const m = JSON.parse(readFileSync(path, 'utf8'));
+  writeFileSync(path, JSON.stringify({ ...m, version: BUNDLE_VERSION + 1 }));
+  await assert.rejects(readBundle(d), /\(field 'version'\): version 2 was written by a newer slimtext/);
+  writeFileSync(path, JSON.stringify({ ...m, format: 'other' }));
+  await assert.rejects(readBundle(d), /\(field 'format'\)/);
+  const hf = dir();
+  writeFileSync(join(hf, 'config.json'), '{}');
+  await assert.rejects(readBundle(hf), /a Hugging Face checkpoint, not a slimtext model.*slimtext finetune/);
+  await assert.rejects(readBundle(dir()), /not a slimtext model folder/);
+});
