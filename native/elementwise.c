@@ -91,6 +91,16 @@ static int iter_injective(const Iter *it, int o, int skip_inner) {
   return 1;
 }
 
+/* True when, for operand o, different positions along the inner dimension never reach the same
+ * element from any two outer indices: every outer stride is a multiple of the inner dimension's
+ * whole span (0 included), so element offsets fall in distinct residues of the inner position. */
+static int cols_disjoint(const Iter *it, int o) {
+  const int64_t din = it->st[o][it->nd - 1], span = it->shape[it->nd - 1] * (din < 0 ? -din : din);
+  for (int d = 0; d < it->nd - 1; d++)
+    if (it->st[o][d] % span != 0) return 0;
+  return 1;
+}
+
 /* ------------------------------------------------------------ binary */
 
 #define LOOP_ACC(E)                                            \
@@ -179,18 +189,30 @@ void st_copy_strided(int nd, const int64_t *shape, const float *src, const int64
   const int64_t sin = it.st[0][it.nd - 1], din = it.st[1][it.nd - 1];
   const int64_t rows = total / inner;
   /* Threads may only split writes that never land on the same element: a flat split needs the
-   * whole destination map injective; a split by rows needs distinct rows to write distinct places. */
+   * whole destination map injective; a split by rows needs distinct rows to write distinct places;
+   * a split by columns (each thread all rows, its own range of the inner dimension) needs distinct
+   * columns to write distinct places, which serves a sum over rows into one row (a bias gradient). */
   int nt = st_threads_for(total);
-  int by_rows = 0;
+  enum { FLAT, BY_ROWS, BY_COLS } split = FLAT;
   if (nt > 1) {
-    if (din != 0 && iter_injective(&it, 1, 0)) by_rows = 0;
-    else if (din == 0 && rows >= nt && iter_injective(&it, 1, 1)) by_rows = 1;
+    if (din != 0 && iter_injective(&it, 1, 0)) split = FLAT;
+    else if (din == 0 && rows >= nt && iter_injective(&it, 1, 1)) split = BY_ROWS;
+    else if (din != 0 && inner >= 16 * nt && cols_disjoint(&it, 1)) split = BY_COLS;
     else nt = 1;
   }
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
     int64_t lo, hi;
-    if (by_rows) {
+    if (split == BY_COLS) {
+      int64_t c0, c1;
+      st_share(inner, 16, &c0, &c1);
+      for (int64_t row = 0; row < rows && c0 < c1; row++) {
+        int64_t off[2];
+        iter_row_offsets(&it, row, off);
+        copy_run(c1 - c0, src + off[0] + c0 * sin, sin, dst + off[1] + c0 * din, din, alpha, accumulate);
+      }
+      lo = hi = 0;
+    } else if (split == BY_ROWS) {
       st_share(rows, 1, &lo, &hi);
       lo *= inner;
       hi *= inner;

@@ -38,7 +38,10 @@ void st_set_threads(int n) {
 
 void st_blas_threads(int n) { openblas_set_num_threads(n); }
 
+#include <stdlib.h>
 int st_threads_for(int64_t work) {
+  static int64_t minw = -1;
+  if (minw < 0) { const char *e = getenv("ST_MINW"); minw = e ? atoll(e) : ST_PARALLEL_MIN_WORK; }
   int t = st_threads();
-  return work < ST_PARALLEL_MIN_WORK ? 1 : t;
+  return work < minw ? 1 : t;
 }

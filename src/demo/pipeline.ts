@@ -46,9 +46,9 @@ export interface DemoSettings {
 export const DEMO_DEFAULTS: Readonly<DemoSettings> = Object.freeze({
   emails: 0,
   maxWords: 160,
-  teacher: { words: 8000, layers: 2, hidden: 64, heads: 2, intermediate: 256, maxPositions: 128, seed: 0, epochs: 3, lr: 1e-3, batchSize: 32, maxLength: 128 },
+  teacher: { words: 8000, layers: 2, hidden: 64, heads: 2, intermediate: 256, maxPositions: 128, seed: 0, epochs: 2, lr: 1e-3, batchSize: 32, maxLength: 128 },
   transfer: 20000,
-  student: { dim: 200, hidden: 200, maxVocab: 1_000_000, maxN: 4, epochs: 8, lr: 2e-3, hardWeight: 0.5, finetuneEpochs: 0 },
+  student: { dim: 64, hidden: 64, maxVocab: 200_000, maxN: 4, epochs: 5, lr: 3e-3, hardWeight: 0.5, finetuneEpochs: 0 },
   workers: 2,
   measureSeconds: 2,
   seed: 0,
@@ -58,7 +58,7 @@ export const DEMO_DEFAULTS: Readonly<DemoSettings> = Object.freeze({
 export const DEMO_QUICK: Readonly<DemoSettings> = Object.freeze({
   emails: 400,
   maxWords: 48,
-  teacher: { words: 1500, layers: 1, hidden: 32, heads: 2, intermediate: 64, maxPositions: 64, seed: 0, epochs: 2, lr: 2e-3, batchSize: 32, maxLength: 64 },
+  teacher: { words: 1500, layers: 1, hidden: 32, heads: 2, intermediate: 64, maxPositions: 64, seed: 0, epochs: 3, lr: 3e-3, batchSize: 16, maxLength: 64 },
   transfer: 600,
   student: { dim: 32, hidden: 32, maxVocab: 50_000, maxN: 2, epochs: 6, lr: 5e-3, hardWeight: 0.5, finetuneEpochs: 0 },
   workers: 1,

@@ -12,7 +12,8 @@
  * Memory: backward hands each intermediate gradient back to the buffer pool (pool.ts) as soon as
  * its node has run, and runs a node's `release` (which gives back the op's private scratch) when
  * the graph is freed. A gradient buffer reaching a closure is therefore valid only during that
- * call; `adoptGrad` lets an input take it over instead of copying it.
+ * call; `adoptGrad` lets an input take it over instead of copying it. Activations a module marks
+ * with `releaseWithGraph` go back to the pool when backward frees the op that produced them.
  */
 import type { Tensor } from './tensor.js';
 import { getBackend } from './backends.js';
@@ -34,6 +35,7 @@ export interface Node {
 
 let seqCounter = 0;
 let gradDisabled = 0;
+const recycleWithNode = new WeakSet<Tensor>();
 
 /** Whether ops currently record onto the tape (false inside noGrad). */
 export function gradEnabled(): boolean {
@@ -68,6 +70,18 @@ export function record(op: string, out: Tensor, inputs: readonly Tensor[], backw
   out.requiresGrad = true;
   out.node = { seq: seqCounter++, op, inputs, backward, release };
   return out;
+}
+
+/**
+ * For a module's internal activations (an encoder layer's projections, its feed-forward hidden
+ * layer): the caller promises it holds the only references to each tensor and its data, and drops
+ * them now that the ops reading them are recorded. When backward frees the op that produced a
+ * tensor (every op reading it has run by then), its buffer is recycled for later tensors instead of
+ * waiting for the GC while the next step allocates fresh memory. Tensors not produced by a
+ * recorded op (no gradient, noGrad) are left to the GC.
+ */
+export function releaseWithGraph(...ts: Tensor[]): void {
+  for (const t of ts) if (t.node) recycleWithNode.add(t);
 }
 
 /** The dense gradient buffer of t, allocated (zeroed) on first use. */
@@ -161,6 +175,7 @@ export function backward(loss: Tensor, opts: BackwardOptions = {}): void {
       node.inputs = [];
       node.release?.();
       node.release = undefined;
+      if (recycleWithNode.delete(t)) giveBack(t.data);
     }
   }
 }

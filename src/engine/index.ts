@@ -3,7 +3,7 @@ export { Tensor, IntTensor, tensor, zeros, ones, full, randn, uniform, toIntTens
 export { SparseGrad } from './sparseGrad.js';
 export { backward, noGrad, gradEnabled, checkFinite, type BackwardOptions } from './autograd.js';
 /** For writing a new op outside the engine: record its backward closure when needsGrad(...inputs). */
-export { record, needsGrad, gradOf, gradOrNull } from './autograd.js';
+export { record, needsGrad, gradOf, gradOrNull, gradTarget, adoptGrad, releaseWithGraph } from './autograd.js';
 export { Rng } from './random.js';
 export { sizeOf, type Shape } from './shapes.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';

@@ -108,6 +108,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
 
   const result = await train(task, {
     recipe,
+    identity: { model: opts.model, train_data: built.dataInfo.train, dev_data: built.dataInfo.dev },
     stateDir,
     resume: opts.resume,
     checkpointEvery: settings.checkpointEvery,

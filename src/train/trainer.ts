@@ -22,6 +22,8 @@ import { hasState, loadState, saveState, type EpochRecord, type Position } from 
 
 export interface TrainerOptions {
   recipe: Recipe;
+  /** What else a resume must match (the model and data the run started from). */
+  identity?: Record<string, unknown>;
   /** Where resumable checkpoints go. */
   stateDir: string;
   /** Continue from the checkpoint in stateDir. */
@@ -67,12 +69,12 @@ export async function train(task: TrainTask, opts: TrainerOptions): Promise<Trai
   let best: TrainResult['best'] = null;
   let history: EpochRecord[] = [];
   let resumedFrom: Position | undefined;
-  const recipeJson = { ...r } as unknown as Record<string, unknown>;
+  const recipeJson = { ...r, ...opts.identity } as unknown as Record<string, unknown>;
   if (opts.resume) {
     if (!hasState(opts.stateDir)) throw new SlimtextError(`--resume: no checkpoint in ${opts.stateDir} (the run finished, or never saved one)`);
     const s = await loadState(opts.stateDir);
     const diff = recipeDiff(s.recipe, recipeJson);
-    if (diff.length) throw new SlimtextError(`--resume: the options differ from the interrupted run's (${diff.join('; ')}); resume with the same options`);
+    if (diff.length) throw new SlimtextError(`--resume: the options or data differ from the interrupted run's (${diff.join('; ')}); resume with the same ones`);
     task.module.loadParameters((name) => s.params.get(name));
     importAdamState(opt, s.adam);
     opt.stepCount = s.position.step;

@@ -73,7 +73,7 @@ test('resume: a run stopped mid-epoch and resumed ends exactly like an uninterru
   assert.equal(stopped.completed, false);
   assert.equal(stopped.steps, 13);
   await assert.rejects(finetune({ model: await ckpt, train: data, out: b, recipe, settings }), /unfinished run/);
-  await assert.rejects(finetune({ model: await ckpt, train: data, out: b, recipe: { ...recipe, lr: 1e-3 }, settings, resume: true }), /options differ.*lr: 0\.005 -> 0\.001/);
+  await assert.rejects(finetune({ model: await ckpt, train: data, out: b, recipe: { ...recipe, lr: 1e-3 }, settings, resume: true }), /options or data differ.*lr: 0\.005 -> 0\.001/);
   const resumed = await finetune({ model: await ckpt, train: data, out: b, recipe, settings, resume: true });
   assert.equal(resumed.completed, true);
   assert.deepEqual(resumed.resumedFrom?.step, 13);

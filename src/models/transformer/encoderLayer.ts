@@ -11,9 +11,13 @@
  *
  * The config is a structural subset of a BERT config (hiddenSize, numHeads, ...), so a config read
  * from a checkpoint can be passed as it is.
+ *
+ * Activations that never leave a forward (projections, the attention context, the feed-forward
+ * hidden layer) are handed to releaseWithGraph, so a training step reuses their buffers.
  */
 import {
-  Module, Linear, LayerNorm, Dropout, multiHeadAttention, residualLayerNorm, gelu, relu, type Tensor, type Rng,
+  Module, Linear, LayerNorm, Dropout, multiHeadAttention, residualLayerNorm, releaseWithGraph, gelu, relu,
+  type Tensor, type Rng,
 } from '../../engine/index.js';
 import { OpError } from '../../errors.js';
 
@@ -51,7 +55,10 @@ export class EncoderLayer extends Module {
   /** x (B, T, H), optional additive mask (B, 1, 1, T) -> (B, T, H). */
   forward(x: Tensor, mask?: Tensor): Tensor {
     const a = this.attention.forward(x, mask);
-    return this.output.forward(this.intermediate.forward(a), a);
+    const h = this.intermediate.forward(a);
+    const y = this.output.forward(h, a);
+    releaseWithGraph(a, h);
+    return y;
   }
 }
 
@@ -79,10 +86,13 @@ export class SelfAttention extends Module {
   /** x (B, T, H) -> context (B, T, H), heads merged. */
   forward(x: Tensor, mask?: Tensor): Tensor {
     const p = this.training ? this.dropoutP : 0;
+    const q = this.query.forward(x);
+    const k = this.key.forward(x);
+    const v = this.value.forward(x);
     // The heads stay interleaved in (B, T, H): the attention op reads them through GEMM strides.
-    return multiHeadAttention(this.query.forward(x), this.key.forward(x), this.value.forward(x), this.heads, {
-      mask, dropout: p, seed: p > 0 ? this.rng.seed() : undefined,
-    });
+    const ctx = multiHeadAttention(q, k, v, this.heads, { mask, dropout: p, seed: p > 0 ? this.rng.seed() : undefined });
+    releaseWithGraph(q, k, v);
+    return ctx;
   }
 }
 
@@ -103,7 +113,10 @@ export class ResidualOutput extends Module {
     // LayerNorm(dropout(dense(x)) + residual) as one op, with this module's LayerNorm and dropout
     const seed = this.dropout.nextSeed();
     const ln = this.LayerNorm;
-    return residualLayerNorm(this.dense.forward(x), residual, ln.weight, ln.bias, ln.eps, { dropout: seed === undefined ? 0 : this.dropout.p, seed });
+    const d = this.dense.forward(x);
+    const y = residualLayerNorm(d, residual, ln.weight, ln.bias, ln.eps, { dropout: seed === undefined ? 0 : this.dropout.p, seed });
+    releaseWithGraph(d);
+    return y;
   }
 }
 
@@ -119,7 +132,10 @@ export class AttentionBlock extends Module {
   }
 
   forward(x: Tensor, mask?: Tensor): Tensor {
-    return this.output.forward(this.self.forward(x, mask), x);
+    const ctx = this.self.forward(x, mask);
+    const y = this.output.forward(ctx, x);
+    releaseWithGraph(ctx);
+    return y;
   }
 }
 
@@ -135,6 +151,9 @@ export class Intermediate extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.act(this.dense.forward(x));
+    const pre = this.dense.forward(x);
+    const h = this.act(pre);
+    releaseWithGraph(pre);
+    return h;
   }
 }
