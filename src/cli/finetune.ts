@@ -68,9 +68,9 @@ export const command: Command = {
     'freeze-layers': { type: 'string', default: String(R.freezeLayers), help: 'freeze the bottom K encoder layers (after dropping); with frozen embeddings their output is computed once and cached' },
     'drop-layers': { type: 'string', default: R.dropLayers, help: 'remove encoder layers first: top:K, bottom:K, alternate, or indices like 1,3' },
     'random-init': { type: 'boolean', help: "random weights in the checkpoint's shape (what pre-training buys)" },
-    'no-pooler': { type: 'boolean', help: 'classify/pair: [CLS] straight to dropout and the classifier, without the pooler' },
+    'no-pooler': { type: 'boolean', help: 'classify/pair: [CLS] straight to dropout and the classifier, without the pooler (implied by --pooling mean)' },
     'separate-encoders': { type: 'boolean', help: 'reply: separate message and reply encoders (default: shared weights)' },
-    pooling: { type: 'string', default: R.pooling, help: 'reply: sentence vector from the [CLS] token (cls) or the mean of tokens (mean)' },
+    pooling: { type: 'string', default: R.pooling, help: 'sentence vector: the [CLS] token (cls) or the mean of the tokens (mean; no pooler); auto: cls to classify, mean for replies' },
     score: { type: 'string', default: R.score, help: 'reply: cosine or dot' },
     scale: { type: 'string', help: 'reply: score scale before the softmax (default 20 for cosine, 1 for dot)' },
     responses: { type: 'string', default: String(R.responses), help: 'reply: size of the reply set (most frequent normalised training replies)' },
@@ -100,18 +100,19 @@ export const command: Command = {
       weightDecay: num(args, NAME, 'weight-decay'), clipNorm: num(args, NAME, 'clip-norm'), maxLength: int('max-length'), seed: int('seed'),
       freezeEmbeddings: flag(args, 'freeze-embeddings'), freezeLayers: int('freeze-layers'), dropLayers: str(args, 'drop-layers'),
       randomInit: flag(args, 'random-init'), usePooler: !flag(args, 'no-pooler'), sharedEncoder: !flag(args, 'separate-encoders'),
-      pooling: str(args, 'pooling') as Pooling, score: str(args, 'score') as Score, scale: num(args, NAME, 'scale'), responses: int('responses'),
+      pooling: str(args, 'pooling') as Pooling | 'auto', score: str(args, 'score') as Score, scale: num(args, NAME, 'scale'), responses: int('responses'),
       maxTrain: int('max-train'), maxDev: int('max-dev'), devFraction: num(args, NAME, 'dev-fraction'),
     };
     setThreads(args, NAME);
     const quiet = flag(args, 'quiet');
     let stop = false;
-    const onSigint = () => {
+    const onSignal = () => {
       if (stop) process.exit(130);
       stop = true;
       console.error('\nslimtext finetune: stopping after this step (checkpointing); Ctrl-C again to quit at once');
     };
-    process.on('SIGINT', onSigint);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     try {
       const r = await finetune({
         model: req(args, NAME, 'model'),
@@ -141,7 +142,8 @@ export const command: Command = {
       if (!quiet) console.error(`best dev ${JSON.stringify(r.best?.metrics ?? {})} at epoch ${(r.best?.epoch ?? 0) + 1}; model in ${r.out}`);
       return 0;
     } finally {
-      process.off('SIGINT', onSigint);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
   },
 };

@@ -27,7 +27,10 @@ export function classifierLogits(model: SequenceClassifier, set: TokenizedSet, b
   const out = new Float32Array(set.lengths.length * C);
   withEval(model, () => {
     for (const rows of lengthSortedBatches(set.lengths, batchSize)) {
-      const logits = noGrad(() => model.head(encode(model.bert, set, rows).last)).data;
+      const logits = noGrad(() => {
+        const { last, batch } = encode(model.bert, set, rows);
+        return model.head(last, batch.attentionMask);
+      }).data;
       rows.forEach((r, k) => out.set(logits.subarray(k * C, (k + 1) * C), r * C));
     }
   });

@@ -77,6 +77,7 @@ export async function saveTaskModel(dir: string, tm: TaskModel, info: SaveInfo):
           kind: 'sequence-classifier',
           encoder: encoderJson(tm.model.bert),
           use_pooler: tm.model.usePooler,
+          pooling: tm.model.pooling,
           num_labels: tm.model.numLabels,
           dropout: tm.model.dropout.p,
           max_length: tm.maxLength,
@@ -125,7 +126,9 @@ export async function loadTaskModel(dir: string): Promise<LoadedTaskModel> {
     if (a.kind !== 'sequence-classifier') bad('architecture.kind', `task '${m.task}' needs a sequence-classifier, got ${JSON.stringify(a.kind)}`);
     const labels = m.labels ?? bad('labels', 'missing');
     if (a.num_labels !== labels.length) bad('labels', `${labels.length} labels but num_labels is ${String(a.num_labels)}`);
-    const model = new SequenceClassifier(encoder(a.encoder, 'architecture.encoder'), { numLabels: labels.length, usePooler: a.use_pooler === true, dropout: Number(a.dropout ?? 0.1) });
+    const pooling = (a.pooling ?? 'cls') as Pooling;
+    if (!POOLINGS.includes(pooling)) bad('architecture.pooling', `expected one of ${POOLINGS.join(', ')}`);
+    const model = new SequenceClassifier(encoder(a.encoder, 'architecture.encoder'), { numLabels: labels.length, usePooler: a.use_pooler === true, pooling, dropout: Number(a.dropout ?? 0.1) });
     tm = { task: m.task, model, labels, tokenizer, maxLength };
   } else {
     return bad('task', `unknown task ${JSON.stringify(m.task)} (known: classify, pair, reply)`);

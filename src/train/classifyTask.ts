@@ -49,8 +49,8 @@ export class ClassifyTask implements TrainTask {
   }
 
   loss(rows: Int32Array): Tensor {
-    const { last } = this.runner.run(this.data.train, rows);
-    return crossEntropy(this.module.head(last), rows.map((r) => this.data.trainLabels[r]!));
+    const { last, batch } = this.runner.run(this.data.train, rows);
+    return crossEntropy(this.module.head(last, batch.attentionMask), rows.map((r) => this.data.trainLabels[r]!));
   }
 
   evaluate(): Metrics {

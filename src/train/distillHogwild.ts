@@ -11,6 +11,7 @@
  * workers' progress, and evaluates between epochs over the same shared parameters.
  */
 import type { Worker } from 'node:worker_threads';
+import { getBackend } from '../engine/index.js';
 import type { DanModel } from '../models/dan.js';
 import { startModuleWorker } from '../text/workerThreads.js';
 import type { AdamState } from './distillOptim.js';
@@ -34,6 +35,8 @@ export interface HogwildInit {
 type FromWorker = { type: 'ready' } | { type: 'progress'; steps: number; lossSum: number } | { type: 'done'; steps: number; lossSum: number } | { type: 'error'; message: string; stack?: string };
 
 export async function startHogwild(model: DanModel, state: AdamState, sets: DistillSets, recipe: DistillRecipe): Promise<Hogwild> {
+  // The workers set kernels to one thread; the native addon's count is process-wide, so put it back on close.
+  const kernelThreads = getBackend().threads();
   const params = Object.fromEntries(model.namedParameters().map(([name, p]) => [name, p.data]));
   const shared = shareSets(sets);
   const workers = Array.from({ length: recipe.workers }, (_, index) =>
@@ -41,6 +44,7 @@ export async function startHogwild(model: DanModel, state: AdamState, sets: Dist
   );
   const close = async () => {
     await Promise.all(workers.map((w) => w.terminate()));
+    getBackend().setThreads(kernelThreads);
   };
   try {
     await Promise.all(workers.map((w) => once(w, (m) => m.type === 'ready')));

@@ -5,6 +5,7 @@
  * `out/distill_log.json` after every epoch.
  */
 import { mkdir } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { InputError, SlimtextError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -139,10 +140,33 @@ export async function distillStudent(opts: StudentOptions): Promise<StudentResul
   const trainY = ids(train, opts.train ?? 'train');
   const devY = ids(dev, opts.dev ?? opts.train ?? 'dev');
 
+  // Dev texts stay out of training altogether, also when the teacher labelled them (e.g. dev held
+  // out of a train file that was labelled whole): otherwise choosing the best epoch on dev would
+  // reward copying the teacher on exactly those texts.
+  if (transfer && dev.length) {
+    const held = new Set(dev.map((e) => e.text));
+    const keep = transfer.texts.map((t) => !held.has(t));
+    const dropped = keep.filter((k) => !k).length;
+    if (dropped > 0) {
+      const C = transfer.header.labels.length;
+      const logits = new Float32Array((transfer.texts.length - dropped) * C);
+      const texts: string[] = [];
+      transfer.texts.forEach((t, i) => {
+        if (!keep[i]) return;
+        logits.set(transfer.logits.subarray(i * C, (i + 1) * C), texts.length * C);
+        texts.push(t);
+      });
+      transfer.texts = texts;
+      transfer.logits = logits;
+      note(`left ${dropped} dev text${dropped > 1 ? 's' : ''} out of the transfer set`);
+    }
+  }
+
   // ---- features
   const texts = [...(transfer?.texts ?? []), ...train.map((e) => e.text)];
   const vocab = opts.vocab ? NgramVocab.load(opts.vocab) : await vocabFromTexts(texts, { maxVocab: shape.maxVocab, maxN: shape.maxN, minCount: shape.minCount, workers: opts.workers });
   if (shape.maxN > vocab.meta.maxN) throw new SlimtextError(`--max-n ${shape.maxN} exceeds the vocabulary's longest n-gram (${vocab.meta.maxN})`);
+  checkMemory(vocab.size + shape.buckets, shape.dim);
   const model = new DanModel({ rows: vocab.size + shape.buckets, dim: shape.dim, hidden: shape.hidden, numLabels: labels.size, dropIds: shape.dropIds }, { seed: recipe.seed, ...(recipe.workers > 1 ? { storage: sharedParamStorage() } : {}) });
   const dan = new Dan(model, vocab, { buckets: shape.buckets, maxN: shape.maxN }, labels.labels);
   // Featurising is a few seconds per 100k texts (measured: 2.7 s for nlp-corpus, 4.7M ids), a small
@@ -203,6 +227,16 @@ export async function distillStudent(opts: StudentOptions): Promise<StudentResul
     rows,
     notes,
   };
+}
+
+/** The table and its two Adam moments must fit in memory: say so up front rather than fail in an allocation. */
+function checkMemory(rows: number, dim: number): void {
+  const need = rows * dim * 4 * 3;
+  const have = totalmem();
+  if (need > have * 0.85) {
+    const gib = (b: number) => (b / 2 ** 30).toFixed(1);
+    throw new SlimtextError(`an n-gram table of ${rows.toLocaleString('en-US')} rows x ${dim} needs ${gib(need)} GiB with its Adam moments; this machine has ${gib(have)} GiB: lower --max-vocab, --buckets or --dim`);
+  }
 }
 
 function checkShape(s: StudentShape): void {

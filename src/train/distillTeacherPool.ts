@@ -5,6 +5,7 @@
  * matrix products per text, which BLAS threads split poorly; whole batches per core split well.
  */
 import type { Worker } from 'node:worker_threads';
+import { getBackend } from '../engine/index.js';
 import { SlimtextError } from '../errors.js';
 import { startModuleWorker } from '../text/workerThreads.js';
 import type { TeacherRunner } from './teacherLabels.js';
@@ -16,6 +17,8 @@ interface Pending {
 
 /** Starts `workers` threads, each loading the teacher in `dir`; resolves once all are ready. */
 export async function teacherPool(dir: string, workers: number): Promise<TeacherRunner> {
+  // The workers set kernels to one thread; the native addon's count is process-wide, so put it back on close.
+  const kernelThreads = getBackend().threads();
   const threads: Worker[] = [];
   const pending = new Map<number, Pending>();
   const busy = new Map<Worker, number>();
@@ -60,6 +63,7 @@ export async function teacherPool(dir: string, workers: number): Promise<Teacher
     }),
   ).catch(async (e: Error) => {
     await Promise.all(threads.map((t) => t.terminate()));
+    getBackend().setThreads(kernelThreads);
     throw e;
   });
   const { labels, info } = ready[0]!;
@@ -80,6 +84,7 @@ export async function teacherPool(dir: string, workers: number): Promise<Teacher
     },
     async close() {
       await Promise.all(threads.map((t) => t.terminate()));
+      getBackend().setThreads(kernelThreads);
     },
   };
 }

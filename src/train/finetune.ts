@@ -22,7 +22,7 @@ import { freezeEncoder, type FreezePlan } from './freeze.js';
 import { dropLayers, parseDropSpec } from './layerDrop.js';
 import { PrefixCache, PrefixRunner, type CacheStats } from './prefixCache.js';
 import type { ProgressSink } from './progress.js';
-import { DEFAULT_SETTINGS, makeRecipe, type Recipe, type RunSettings } from './recipe.js';
+import { DEFAULT_SETTINGS, makeRecipe, poolingOf, type Recipe, type RunSettings } from './recipe.js';
 import { ReplyTask } from './replyTask.js';
 import { buildResponseSet } from './responseSet.js';
 import type { TrainTask } from './task.js';
@@ -184,7 +184,8 @@ async function buildTask(
   devInfo.rows = dev.length;
 
   // ---- encoders
-  const pooler = recipe.task !== 'reply' && recipe.usePooler;
+  const pooling = poolingOf(recipe);
+  const pooler = recipe.task !== 'reply' && recipe.usePooler && pooling === 'cls';
   const range = typeof ck.rawConfig.initializer_range === 'number' ? ck.rawConfig.initializer_range : 0.02;
   const makeEncoder = (label: string): BertModel => {
     if (recipe.randomInit) {
@@ -212,7 +213,7 @@ async function buildTask(
   // ---- task
   let task: TrainTask;
   if (recipe.task === 'reply') {
-    const model = new BiEncoder(encoders[0]!, encoders[1], { pooling: recipe.pooling, score: recipe.score, ...(recipe.scale > 0 ? { scale: recipe.scale } : {}) });
+    const model = new BiEncoder(encoders[0]!, encoders[1], { pooling, score: recipe.score, ...(recipe.scale > 0 ? { scale: recipe.scale } : {}) });
     const msgRunner = runnerFor(encoders[0]!, plans[0]!, encoders.length);
     const replyRunner = encoders.length > 1 ? runnerFor(encoders[1]!, plans[1]!, 2) : msgRunner;
     const responses = buildResponseSet(train.map((e) => e.target!), recipe.responses);
@@ -225,7 +226,7 @@ async function buildTask(
     const labels = LabelMap.fromLabels(train.map((e) => e.label!));
     const unseen = unseenWarning(await unseenLabels(labels, dev, `dev (${devInfo.path})`));
     if (unseen) note(unseen);
-    const model = new SequenceClassifier(encoders[0]!, { numLabels: labels.size, usePooler: pooler, seed: recipe.seed });
+    const model = new SequenceClassifier(encoders[0]!, { numLabels: labels.size, usePooler: pooler, pooling, seed: recipe.seed });
     const pairs = (xs: Example[]) => (recipe.task === 'pair' ? xs.map((e) => e.pair!) : undefined);
     task = new ClassifyTask(recipe.task, model, plans[0]!, runnerFor(encoders[0]!, plans[0]!, 1), {
       train: tokenizeAll(tokenizer, train.map((e) => e.text), pairs(train), maxLength), trainLabels: labels.encode(train),

@@ -29,11 +29,12 @@ export interface Recipe {
   dropLayers: string;
   /** Start from random weights of the checkpoint's shape instead of its trained weights. */
   randomInit: boolean;
-  /** Classification: [CLS] through the pooler (initialised when the checkpoint has none). */
+  /** Classification: [CLS] through the pooler (initialised when the checkpoint has none); not with mean pooling. */
   usePooler: boolean;
   /** Reply: one encoder for messages and replies. */
   sharedEncoder: boolean;
-  pooling: Pooling;
+  /** Sentence vector: [CLS] or the mean of the tokens ('auto': cls to classify, as Hugging Face does; mean for replies). */
+  pooling: Pooling | 'auto';
   score: Score;
   /** Reply: score scale (0 means the score's default: 20 for cosine, 1 for dot). */
   scale: number;
@@ -62,9 +63,9 @@ export const DEFAULT_RECIPE: Readonly<Recipe> = Object.freeze({
   randomInit: false,
   usePooler: true,
   sharedEncoder: true,
-  // Mean pooling: on small encoders [CLS] vectors start out nearly identical for every input, and
-  // in-batch training from there can collapse them (seen on tiny random checkpoints).
-  pooling: 'mean',
+  // Replies pool by the mean: on small encoders [CLS] vectors start out nearly identical for every
+  // input, and in-batch training from there can collapse them (seen on tiny random checkpoints).
+  pooling: 'auto',
   score: 'cosine',
   scale: 0,
   responses: 1000,
@@ -109,9 +110,14 @@ export function makeRecipe(over: Partial<Recipe>): Recipe {
   if (!(r.clipNorm > 0)) fail('clip-norm', `must be positive, got ${r.clipNorm}`);
   if (!(r.scale >= 0)) fail('scale', `must be >= 0, got ${r.scale}`);
   if (!(r.devFraction > 0 && r.devFraction < 1)) fail('dev-fraction', `must be in (0, 1), got ${r.devFraction}`);
-  if (!POOLINGS.includes(r.pooling)) fail('pooling', `'${r.pooling}' is not one of ${POOLINGS.join(', ')}`);
+  if (r.pooling !== 'auto' && !POOLINGS.includes(r.pooling)) fail('pooling', `'${r.pooling}' is not one of auto, ${POOLINGS.join(', ')}`);
   if (!SCORES.includes(r.score)) fail('score', `'${r.score}' is not one of ${SCORES.join(', ')}`);
   return r;
+}
+
+/** The pooling a recipe means for its task. */
+export function poolingOf(r: Recipe): Pooling {
+  return r.pooling !== 'auto' ? r.pooling : r.task === 'reply' ? 'mean' : 'cls';
 }
 
 /** The fields of two recipes that differ, as 'name: a -> b'. */

@@ -128,6 +128,9 @@ export async function train(task: TrainTask, opts: TrainerOptions): Promise<Trai
         progress.endEpoch();
         return { completed: false, steps: opt.stepCount, totalSteps, history, best, ...(resumedFrom ? { resumedFrom } : {}) };
       }
+      // Steps are synchronous: yielding between them lets the progress bar draw and a Ctrl-C
+      // handler run (microseconds per step).
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     progress.endEpoch();
     const e0 = performance.now();

@@ -1,17 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../helpers.js';
+import { slimtext } from './distillRun.js';
 import type { DemoReport } from '../../src/demo/pipeline.js';
-
-function slimtext(args: string[]) {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const argv = fromSource ? ['--import', 'tsx', join(repoRoot, 'scripts', 'dev-cli.ts'), ...args] : [join(repoRoot, 'bin', 'slimtext.js'), ...args];
-  return spawnSync(process.execPath, argv, { encoding: 'utf8', cwd: repoRoot, timeout: 120_000 });
-}
 
 test('demo --quick runs end to end offline: teacher, labels, student, side-by-side report', () => {
   const out = mkdtempSync(join(tmpdir(), 'slimtext-demo-test-'));

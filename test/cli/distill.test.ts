@@ -1,20 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDan } from '../../src/models/dan.js';
 import { argmaxRows } from '../../src/models/inference.js';
 import { labelCorpus } from '../../src/train/teacherLabels.js';
-import { repoRoot } from '../helpers.js';
+import { slimtext } from './distillRun.js';
 import { TEACHER_LABELS, sentences, syntheticTeacher, teacherLogits, writeCorpus } from '../train/distillFixtures.js';
-
-function slimtext(args: string[]) {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const argv = fromSource ? ['--import', 'tsx', join(repoRoot, 'scripts', 'dev-cli.ts'), ...args] : [join(repoRoot, 'bin', 'slimtext.js'), ...args];
-  return spawnSync(process.execPath, argv, { encoding: 'utf8', cwd: repoRoot });
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'slimtext-distill-cli-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));

@@ -1,21 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLogitsFile } from '../../src/io/logitsFile.js';
 import { Dan, DanModel } from '../../src/models/dan.js';
 import { vocabFromTexts } from '../../src/train/distillVocab.js';
-import { repoRoot } from '../helpers.js';
+import { slimtext } from './distillRun.js';
 import { TEACHER_LABELS, writeCorpus } from '../train/distillFixtures.js';
-
-/** Runs the CLI the way this test runs: from source under tsx, or compiled (bin/slimtext.js). */
-function slimtext(args: string[]) {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const argv = fromSource ? ['--import', 'tsx', join(repoRoot, 'scripts', 'dev-cli.ts'), ...args] : [join(repoRoot, 'bin', 'slimtext.js'), ...args];
-  return spawnSync(process.execPath, argv, { encoding: 'utf8', cwd: repoRoot });
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'slimtext-label-cli-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));

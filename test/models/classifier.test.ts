@@ -43,7 +43,7 @@ test('without the pooler, [CLS] goes straight to the classifier; asking for a mi
   m.eval();
   const logits = noGrad(() => m.forward(batch));
   assert.deepEqual([...logits.shape], [2, 2]);
-  const again = noGrad(() => m.head(bert.encode(bert.embed(batch), bert.maskFor(batch))));
+  const again = noGrad(() => m.head(bert.encode(bert.embed(batch), bert.maskFor(batch)), batch.attentionMask));
   assert.deepEqual(again.data, logits.data);
 });
 
@@ -85,4 +85,27 @@ test('a saved classifier loads back and predicts exactly the same; the predictor
     assert.ok(Math.abs(p.reduce((s, x) => s + x.score, 0) - 1) < 1e-5);
     assert.ok(p[0]!.score >= p[1]!.score && p[1]!.score >= p[2]!.score);
   }
+});
+
+test('mean pooling classifies from the mean of the real tokens, goes without the pooler, and survives a save', async () => {
+  const src = tmp();
+  const config = tinyConfig();
+  const bert = new BertModel(config, { seed: 6, pooler: true });
+  await writeHfCheckpoint(src, { config, weights: bert.toWeights(), vocab: VOCAB });
+  const tokenizer = loadTokenizer(src);
+  assert.throws(() => new SequenceClassifier(bert, { numLabels: 2, pooling: 'mean', usePooler: true }), /mean pooling goes without it/);
+  const m = new SequenceClassifier(bert, { numLabels: 2, pooling: 'mean' });
+  assert.equal(m.usePooler, false);
+  m.eval();
+  const set = tokenizeAll(tokenizer, ['cat', 'the big red dog on a small fish'], undefined, 16);
+  const alone = noGrad(() => m.forward(padRows(set, Int32Array.of(0), 0))).data;
+  const padded = noGrad(() => m.forward(padRows(set, Int32Array.of(0, 1), 0))).data.subarray(0, 2);
+  for (let i = 0; i < 2; i++) assert.ok(Math.abs(alone[i]! - padded[i]!) < 1e-5, 'padding leaks into the mean');
+  const out = tmp();
+  await saveTaskModel(out, { task: 'classify', model: m, labels: ['x', 'y'], tokenizer, maxLength: 16 }, { tokenizerFiles: [join(src, 'vocab.txt')] });
+  const { model: tm, manifest } = await loadTaskModel(out);
+  assert.equal(manifest.architecture.pooling, 'mean');
+  if (tm.task !== 'classify') throw new Error('expected a classifier');
+  assert.equal(tm.model.pooling, 'mean');
+  assert.deepEqual(classifierLogits(tm.model, set, 2, plainEncode(0)), classifierLogits(m, set, 2, plainEncode(0)));
 });

@@ -32,7 +32,8 @@ test('frozen embeddings and bottom layers get no gradients; the rest does', () =
   const runner = new PrefixRunner(m.bert, plan, 0, undefined);
   m.train();
   frozenToEval(m.bert, plan);
-  backward(crossEntropy(m.head(runner.run(set, all).last), labels));
+  const { last, batch } = runner.run(set, all);
+  backward(crossEntropy(m.head(last, batch.attentionMask), labels));
   for (const [name, p] of m.namedParameters()) {
     const frozen = name.startsWith('bert.embeddings.') || /^bert\.encoder\.layer\.[01]\./.test(name);
     assert.equal(p.frozen, frozen, name);
@@ -47,11 +48,11 @@ test('the frozen prefix is off the tape: its output is a leaf that needs no grad
   const runner = new PrefixRunner(m.bert, plan, 0, undefined);
   m.train();
   frozenToEval(m.bert, plan);
-  const { last } = runner.run(set, all);
+  const { last, batch } = runner.run(set, all);
   // All layers frozen: the encoder output is the prefix itself, recorded nowhere.
   assert.equal(last.requiresGrad, false);
   assert.equal(last.node, undefined);
-  const logits = m.head(last);
+  const logits = m.head(last, batch.attentionMask);
   assert.ok(logits.requiresGrad);
 });
 
@@ -60,7 +61,8 @@ test('freezing layers but not the embeddings: gradients flow through the frozen 
   const plan = freezeEncoder(m.bert, { layers: 1 });
   assert.equal(plan.prefixLayers, -1);
   const runner = new PrefixRunner(m.bert, plan, 0, new PrefixCache(1 << 20));
-  backward(crossEntropy(m.head(runner.run(set, all).last), labels));
+  const { last, batch } = runner.run(set, all);
+  backward(crossEntropy(m.head(last, batch.attentionMask), labels));
   assert.ok(m.bert.embeddings.word_embeddings.weight.sparseGrad!.count > 0);
   assert.ok(!m.bert.encoder.layer[0]!.attention.self.query.weight.grad);
   assert.ok(m.bert.encoder.layer[1]!.attention.self.query.weight.grad);

@@ -1,0 +1,239 @@
+/**
+ * Sparse distillation benchmark, one command, JSON on stdout (progress on stderr):
+ *   for each set: fine-tune a BERT teacher (train/finetune.ts, from ../shared/models/bert-l4-h128-mlm
+ *   by default), label the training text plus nlp-corpus sentences with it, distil a DAN student,
+ *   and score both on the test split: accuracy, accuracy ratio, one-core throughput from raw text
+ *   to label (measured side by side in this run), sizes, training times; and fastText (Debian
+ *   package `fasttext`, installed with apt-get when missing) trained on the same labelled data with
+ *   the settings of its text-classification tutorial (lr 1.0, 25 epochs, dim 100, word bigrams;
+ *   --ft-lr / --ft-epochs change them): accuracy and training time.
+ *
+ * Usage: npx tsx bench/distill.ts [--sets trec,sst2,...] [--max-train N] [--max-test N]
+ *   [--teacher-epochs E] [--teacher-lr LR] [--max-length T] [--transfer N] [--student-epochs E]
+ *   [--dim D] [--hidden H] [--max-vocab V] [--max-n N] [--workers W] [--work DIR] [--no-fasttext]
+ *   [--teacher-model DIR]
+ * A full run (all six sets, default sizes) is long; a smoke run: --sets trec --max-train 800
+ * --teacher-epochs 1 --transfer 1000 --student-epochs 2.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getBackend } from '../src/engine/index.js';
+import { collect, openDataset, resolveSplit, type Example } from '../src/data/index.js';
+import { readBundle } from '../src/io/bundle.js';
+import { loadDan } from '../src/models/dan.js';
+import { argmaxRows } from '../src/models/inference.js';
+import { bertWords } from '../src/text/bertNormalizer.js';
+import { finetune } from '../src/train/finetune.js';
+import { loadTeacher } from '../src/train/distillTeacher.js';
+import { teacherPool } from '../src/train/distillTeacherPool.js';
+import { distillStudent } from '../src/train/distillStudent.js';
+import { inProcessRunner, labelCorpus } from '../src/train/teacherLabels.js';
+import { studentThroughput, teacherThroughput } from '../src/demo/throughput.js';
+import { repoRoot } from './root.js';
+
+interface SetSpec {
+  name: string;
+  train: string;
+  trainSplit?: string;
+  dev?: string;
+  devSplit?: string;
+  test: string;
+  testSplit?: string;
+  /** Teacher max length in tokens (longer texts need more). */
+  maxLength: number;
+}
+
+const SHARED = process.env.SLIMTEXT_SHARED ?? join(repoRoot, '..', 'shared');
+const D = (p: string) => join(SHARED, 'data', p);
+const SETS: SetSpec[] = [
+  { name: 'sst2', train: D('sst2/train.tsv'), dev: D('sst2/dev.tsv'), test: D('sst2/test.tsv'), maxLength: 64 },
+  { name: 'clinc150', train: D('clinc150/data_full.json'), trainSplit: 'train', dev: D('clinc150/data_full.json'), devSplit: 'val', test: D('clinc150/data_full.json'), testSplit: 'test', maxLength: 32 },
+  { name: 'banking77', train: D('banking77/train.csv'), test: D('banking77/test.csv'), maxLength: 64 },
+  { name: 'trec', train: D('trec/TREC.train.all'), test: D('trec/TREC.test.all'), maxLength: 32 },
+  { name: 'agnews', train: D('agnews/train-sample.tsv'), test: D('agnews/test.csv'), maxLength: 128 },
+  { name: 'emotion', train: D('emotion/train.txt'), dev: D('emotion/val.txt'), test: D('emotion/test.txt'), maxLength: 64 },
+];
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : def;
+};
+const has = (name: string) => args.includes(`--${name}`);
+const settings = {
+  sets: opt('sets', SETS.map((s) => s.name).join(',')).split(','),
+  maxTrain: Number(opt('max-train', '0')),
+  maxTest: Number(opt('max-test', '0')),
+  teacherModel: opt('teacher-model', join(SHARED, 'models', 'bert-l4-h128-mlm')),
+  teacherEpochs: Number(opt('teacher-epochs', '3')),
+  teacherLr: Number(opt('teacher-lr', '5e-4')),
+  maxLength: Number(opt('max-length', '0')),
+  transfer: Number(opt('transfer', '50000')),
+  studentEpochs: Number(opt('student-epochs', '5')),
+  dim: Number(opt('dim', '200')),
+  hidden: Number(opt('hidden', '200')),
+  maxVocab: Number(opt('max-vocab', '1000000')),
+  maxN: Number(opt('max-n', '4')),
+  workers: Number(opt('workers', String(availableParallelism()))),
+  fasttext: !has('no-fasttext'),
+  ftLr: Number(opt('ft-lr', '1.0')),
+  ftEpochs: Number(opt('ft-epochs', '25')),
+  measureSeconds: Number(opt('measure-seconds', '3')),
+};
+const work = opt('work', '') || mkdtempSync(join(tmpdir(), 'slimtext-bench-distill-'));
+const log = (l: string) => process.stderr.write(`${l}\n`);
+
+async function split(path: string, name: string | undefined, fallback: string): Promise<Example[]> {
+  const ds = await openDataset(path);
+  const s = name ? resolveSplit(ds.splits, name) : ds.splits.length === 1 ? ds.splits[0] : resolveSplit(ds.splits, fallback);
+  if (!s) throw new Error(`${path}: no split ${name ?? fallback} (has ${ds.splits.join(', ')})`);
+  return collect(ds.read(s));
+}
+
+function sample<T>(xs: T[], n: number): T[] {
+  if (!n || xs.length <= n) return xs;
+  const step = xs.length / n;
+  return Array.from({ length: n }, (_, i) => xs[Math.floor(i * step)]!);
+}
+
+function ensureFasttext(): string | undefined {
+  const which = () => spawnSync('sh', ['-c', 'command -v fasttext'], { encoding: 'utf8' }).stdout.trim();
+  if (which()) return which();
+  log('fasttext not found: installing the Debian package (apt-get install -y fasttext)');
+  let r = spawnSync('apt-get', ['install', '-y', 'fasttext'], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    spawnSync('apt-get', ['update'], { encoding: 'utf8' });
+    r = spawnSync('apt-get', ['install', '-y', 'fasttext'], { encoding: 'utf8' });
+  }
+  return which() || undefined;
+}
+
+/** fastText's tutorial recipe on the same rows: lowercased words (BERT's split), word bigrams. */
+function runFasttext(bin: string, dir: string, train: Example[], test: Example[]): { accuracy: number; train_seconds: number } | { error: string } {
+  const line = (e: Example) => `__label__${e.label!.replace(/\s+/g, '_')} ${bertWords(e.text, { lowercase: true }).join(' ')}`;
+  writeFileSync(join(dir, 'ft-train.txt'), train.map(line).join('\n') + '\n');
+  writeFileSync(join(dir, 'ft-test.txt'), test.map(line).join('\n') + '\n');
+  const t0 = performance.now();
+  const tr = spawnSync(bin, ['supervised', '-input', join(dir, 'ft-train.txt'), '-output', join(dir, 'ft-model'), '-lr', String(settings.ftLr), '-epoch', String(settings.ftEpochs), '-dim', '100', '-wordNgrams', '2', '-thread', String(settings.workers), '-verbose', '0'], { encoding: 'utf8' });
+  const secs = (performance.now() - t0) / 1000;
+  if (tr.status !== 0) return { error: tr.stderr.trim().split('\n').pop() ?? 'fasttext failed' };
+  const te = spawnSync(bin, ['test', join(dir, 'ft-model.bin'), join(dir, 'ft-test.txt')], { encoding: 'utf8' });
+  const p = /P@1\s+([\d.]+)/.exec(te.stdout);
+  return p ? { accuracy: Number(p[1]), train_seconds: round(secs, 2) } : { error: `fasttext test: ${te.stdout}${te.stderr}` };
+}
+
+async function bundleBytes(dir: string): Promise<number> {
+  return Object.values((await readBundle(dir)).manifest.files).reduce((n, f) => n + f.bytes, 0);
+}
+
+function accuracy(logits: Float32Array, C: number, gold: Int32Array): number {
+  const p = argmaxRows(logits, C);
+  let right = 0;
+  for (let i = 0; i < p.length; i++) if (p[i] === gold[i]) right++;
+  return p.length ? right / p.length : 0;
+}
+
+async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Record<string, unknown>> {
+  const dir = join(work, s.name);
+  mkdirSync(dir, { recursive: true });
+  const t0 = performance.now();
+  // Labelled rows: written as JSONL so teacher, student and fastText see exactly the same ones.
+  let train = sample(await split(s.train, s.trainSplit, 'train'), settings.maxTrain);
+  const test = sample(await split(s.test, s.testSplit, 'test'), settings.maxTest);
+  let dev: Example[] = s.dev ? await split(s.dev, s.devSplit, 'dev') : [];
+  if (!s.dev) {
+    const { splitDev } = await import('../src/data/split.js');
+    const sp = splitDev(train);
+    train = sp.train;
+    dev = sp.dev;
+  }
+  dev = sample(dev, 2000);
+  const jsonl = (name: string, rows: Example[]) => {
+    const p = join(dir, name);
+    writeFileSync(p, rows.map((e) => JSON.stringify({ text: e.text, label: e.label })).join('\n') + '\n');
+    return p;
+  };
+  const files = { train: jsonl('train.jsonl', train), dev: jsonl('dev.jsonl', dev) };
+  log(`[${s.name}] ${train.length} train / ${dev.length} dev / ${test.length} test`);
+
+  log(`[${s.name}] fine-tuning the teacher`);
+  const ft = await finetune({
+    model: settings.teacherModel,
+    train: files.train,
+    dev: files.dev,
+    out: join(dir, 'teacher'),
+    recipe: { task: 'classify', epochs: settings.teacherEpochs, lr: settings.teacherLr, batchSize: 32, maxLength: settings.maxLength || s.maxLength, seed: 0 },
+    warn: (l) => log(`[${s.name}]   ${l}`),
+  });
+
+  log(`[${s.name}] labelling ${train.length} training texts + ${settings.transfer} nlp-corpus sentences`);
+  const runner = settings.workers > 1 ? await teacherPool(join(dir, 'teacher'), settings.workers) : inProcessRunner(await loadTeacher(join(dir, 'teacher')));
+  const labelled = await labelCorpus({ teacher: runner, corpus: [files.train, 'npm:nlp-corpus'], out: join(dir, 'logits.bin'), overwrite: true, maxTexts: train.length + settings.transfer });
+
+  log(`[${s.name}] distilling the student`);
+  const st = await distillStudent({
+    teacherLogits: join(dir, 'logits.bin'),
+    train: files.train,
+    dev: files.dev,
+    out: join(dir, 'student'),
+    shape: { dim: settings.dim, hidden: settings.hidden, maxVocab: settings.maxVocab, maxN: settings.maxN },
+    recipe: { epochs: settings.studentEpochs, workers: settings.workers, hardWeight: 0.5 },
+    warn: (l) => log(`[${s.name}]   ${l}`),
+  });
+
+  log(`[${s.name}] scoring on test; one-core throughput`);
+  const teacher = await loadTeacher(join(dir, 'teacher'));
+  const student = await loadDan(join(dir, 'student'));
+  const texts = test.map((e) => e.text);
+  const gold = Int32Array.from(test.map((e) => teacher.labels.indexOf(e.label!)));
+  const tAcc = accuracy(teacher.logits(texts), teacher.labels.length, gold);
+  const sAcc = accuracy(student.predict(texts), student.labels.length, gold);
+  const m = { minSeconds: settings.measureSeconds };
+  const tt = teacherThroughput(teacher, texts, m);
+  const sb = studentThroughput(student, texts, 'batch', m);
+  const s1 = studentThroughput(student, texts, 'single', m);
+  const ftx = fasttext ? runFasttext(fasttext, dir, train, test) : { error: 'not run (--no-fasttext or fasttext unavailable)' };
+  return {
+    set: s.name,
+    rows: { train: train.length, dev: dev.length, test: test.length, transfer: labelled.rows },
+    unseen_test_labels: gold.filter((g) => g < 0).length,
+    teacher: { accuracy: round(tAcc, 4), train_seconds: round(ft.trainSeconds, 1), texts_per_s: tt.textsPerSecond, size_bytes: await bundleBytes(join(dir, 'teacher')), parameters: teacher.info.parameters },
+    student: {
+      accuracy: round(sAcc, 4), accuracy_ratio: round(sAcc / Math.max(tAcc, 1e-9), 4), texts_per_s: sb.textsPerSecond, single_texts_per_s: s1.textsPerSecond,
+      size_bytes: st.bundleBytes, parameters: st.parameters, vocab: st.vocabSize, train_seconds: st.trainSeconds, label_seconds: labelled.seconds,
+    },
+    speedup: round(sb.textsPerSecond / Math.max(tt.textsPerSecond, 1), 1),
+    fasttext: ftx,
+    student_beats_fasttext: 'accuracy' in ftx ? sAcc > ftx.accuracy : null,
+    wall_seconds: round((performance.now() - t0) / 1000, 1),
+  };
+}
+
+function round(x: number, d: number): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}
+
+const chosen = settings.sets.map((n) => SETS.find((s) => s.name === n) ?? (() => { throw new Error(`unknown set ${n} (known: ${SETS.map((s) => s.name).join(', ')})`); })());
+for (const s of chosen) if (!existsSync(s.train)) throw new Error(`${s.train} is missing (../shared/data; set SLIMTEXT_SHARED)`);
+const fasttext = settings.fasttext ? ensureFasttext() : undefined;
+const results: Record<string, unknown>[] = [];
+for (const s of chosen) results.push(await benchSet(s, fasttext));
+const ratios = results.map((r) => (r.student as { accuracy_ratio: number }).accuracy_ratio);
+const speedups = results.map((r) => r.speedup as number);
+const beats = results.filter((r) => r.student_beats_fasttext === true).length;
+console.log(JSON.stringify({
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, backend: getBackend().name },
+  settings,
+  work,
+  sets: results,
+  summary: {
+    mean_accuracy_ratio: round(ratios.reduce((a, b) => a + b, 0) / Math.max(ratios.length, 1), 4),
+    min_speedup: Math.min(...speedups),
+    mean_speedup: round(speedups.reduce((a, b) => a + b, 0) / Math.max(speedups.length, 1), 1),
+    student_beats_fasttext: `${beats}/${results.filter((r) => r.student_beats_fasttext !== null).length}`,
+  },
+}, null, 2));
