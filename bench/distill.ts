@@ -10,7 +10,8 @@
  *
  * Usage: npx tsx bench/distill.ts [--sets trec,sst2,...] [--max-train N] [--max-test N]
  *   [--teacher-epochs E] [--teacher-lr LR] [--max-length T] [--transfer N] [--student-epochs E]
- *   [--dim D] [--hidden H] [--max-vocab V] [--max-n N] [--workers W] [--work DIR] [--no-fasttext]
+ *   [--dim D] [--hidden H] [--max-vocab V] [--max-n N] [--hard-weight W] [--workers W] [--work DIR]
+ *   [--no-fasttext] [--ft-lr LR] [--ft-epochs E] [--measure-seconds S]
  *   [--teacher-model DIR]
  * A full run (all six sets, default sizes) is long; a smoke run: --sets trec --max-train 800
  * --teacher-epochs 1 --transfer 1000 --student-epochs 2.
@@ -72,6 +73,7 @@ const settings = {
   maxLength: Number(opt('max-length', '0')),
   transfer: Number(opt('transfer', '50000')),
   studentEpochs: Number(opt('student-epochs', '5')),
+  hardWeight: Number(opt('hard-weight', '0.5')),
   dim: Number(opt('dim', '200')),
   hidden: Number(opt('hidden', '200')),
   maxVocab: Number(opt('max-vocab', '1000000')),
@@ -179,7 +181,7 @@ async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Recor
     dev: files.dev,
     out: join(dir, 'student'),
     shape: { dim: settings.dim, hidden: settings.hidden, maxVocab: settings.maxVocab, maxN: settings.maxN },
-    recipe: { epochs: settings.studentEpochs, workers: settings.workers, hardWeight: 0.5 },
+    recipe: { epochs: settings.studentEpochs, workers: settings.workers, hardWeight: settings.hardWeight },
     warn: (l) => log(`[${s.name}]   ${l}`),
   });
 

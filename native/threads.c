@@ -10,9 +10,12 @@
 #include <cblas.h>
 #include "kernels.h"
 
-/* Below this many element-operations a kernel runs single-threaded (measured: a 2-thread OpenMP
- * region costs ~2-5 us here, about what one core needs for 32K simple float operations). */
-#define ST_PARALLEL_MIN_WORK 32768
+/* Below this many element-operations a kernel runs single-threaded. A 2-thread OpenMP region
+ * costs ~2-5 us when the other core is free, but the other core is often busy (shared machines), and
+ * then every region waits for a worker the OS has not scheduled. Memory-bound kernels gain little
+ * from a second core anyway. Measured on the 2-core dev machine, BERT-layer training step on 2
+ * threads in idle moments: 63.5 ms at 32K, 62.5 at 256K, 60.9 at 1M (and less CPU spent). */
+#define ST_PARALLEL_MIN_WORK (1 << 20)
 
 static atomic_int g_threads = 1;
 
@@ -38,10 +41,7 @@ void st_set_threads(int n) {
 
 void st_blas_threads(int n) { openblas_set_num_threads(n); }
 
-#include <stdlib.h>
 int st_threads_for(int64_t work) {
-  static int64_t minw = -1;
-  if (minw < 0) { const char *e = getenv("ST_MINW"); minw = e ? atoll(e) : ST_PARALLEL_MIN_WORK; }
   int t = st_threads();
-  return work < minw ? 1 : t;
+  return work < ST_PARALLEL_MIN_WORK ? 1 : t;
 }
