@@ -66,7 +66,7 @@ def main():
     x = torch.randn(a.batch, a.seq, a.hidden)
     target = torch.randn(a.batch, a.seq, a.hidden)
     mask = torch.zeros(a.batch, 1, 1, a.seq)
-    times, cpu = [], 0.0
+    times = []
     for step in range(a.warmup + a.steps):
         if step == a.warmup:
             c0 = time.process_time()

@@ -3,7 +3,7 @@ import { type Command, UsageError, flag, num, str } from './command.js';
 
 export const command: Command = {
   name: 'bench engine',
-  summary: 'Per backend: sgemm GFLOP/s (64x768x768, 512^3, 1024^3) and the time of one BERT encoder layer training step (B=32, T=64, hidden 256, 4 heads, intermediate 1024).',
+  summary: 'Engine speed per backend. sgemm GFLOP/s (64x768x768, 512^3, 1024^3) and the time of one BERT encoder layer training step (B=32, T=64, hidden 256, 4 heads, intermediate 1024).',
   usage: '[--backend native|wasm] [--threads N] [--reps N] [--json]',
   options: {
     backend: { type: 'string', help: 'only this backend (default: every backend that loads)' },

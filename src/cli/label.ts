@@ -77,6 +77,12 @@ export const command: Command = {
       const secs = (performance.now() - t0) / 1000;
       bar.update(p.done, { rows: p.rows, dups: p.duplicates, rate: Math.round((p.done - firstDone) / Math.max(secs, 1e-3)) });
     };
+    // Ctrl-C: commit what is labelled and stop (a second Ctrl-C kills; committed rows are safe anyway).
+    let stop = false;
+    const onSignal = () => {
+      stop = true;
+    };
+    process.once('SIGINT', onSignal);
     let stats;
     try {
       stats = await labelCorpus({
@@ -90,8 +96,10 @@ export const command: Command = {
         dtype,
         maxTexts: whole('max-texts', 1),
         onProgress,
+        shouldStop: () => stop,
       });
     } finally {
+      process.off('SIGINT', onSignal);
       if (started) bar.stop();
     }
     const summary = {
@@ -107,11 +115,12 @@ export const command: Command = {
       texts_per_s: stats.textsPerSecond,
       workers,
     };
+    if (stop && !stats.finished) console.error(`slimtext ${NAME}: interrupted after ${stats.rows} rows; continue with the same command and --resume`);
     if (flag(args, 'json')) console.log(JSON.stringify(summary));
     else {
       const resumed = stats.resumedRows ? ` (resumed after ${stats.resumedRows} rows${stats.droppedBytes ? `, cut off ${stats.droppedBytes} bytes of an interrupted write` : ''})` : '';
       console.log(`${stats.rows} distinct texts labelled -> ${out}${resumed}; ${stats.labelled} by this run in ${stats.seconds} s (${stats.textsPerSecond} texts/s), ${stats.duplicates} repeats skipped`);
     }
-    return 0;
+    return stats.finished ? 0 : 130;
   },
 };

@@ -19,14 +19,21 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./demo.js')).command,
 };
 
-function topHelp(): string {
+async function topHelp(): Promise<string> {
   const names = Object.keys(COMMANDS).sort();
-  return ['usage: slimtext <command> [options]', '', 'commands:', ...names.map((n) => `  ${n}`), '', 'Run `slimtext <command> --help` for its options.'].join('\n');
+  const width = Math.max(...names.map((n) => n.length)) + 2;
+  const lines = await Promise.all(names.map(async (n) => `  ${n.padEnd(width)}${firstSentence((await COMMANDS[n]!()).summary)}`));
+  return ['usage: slimtext <command> [options]', '', 'commands:', ...lines, '', 'Run `slimtext <command> --help` for its options.'].join('\n');
+}
+
+function firstSentence(s: string): string {
+  const i = s.search(/[.:](\s|$)/);
+  return i < 0 ? s : s.slice(0, i);
 }
 
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    console.log(topHelp());
+    console.log(await topHelp());
     return argv.length === 0 ? 2 : 0;
   }
   const two = argv.length >= 2 ? `${argv[0]} ${argv[1]}` : '';
@@ -34,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   const loader = COMMANDS[name];
   if (!loader) {
     const subs = Object.keys(COMMANDS).filter((n) => n.startsWith(`${argv[0]} `));
-    console.error(subs.length ? `slimtext ${argv[0]}: expected one of: ${subs.join(', ')}` : `slimtext: unknown command '${argv[0]}'\n\n${topHelp()}`);
+    console.error(subs.length ? `slimtext ${argv[0]}: expected one of: ${subs.join(', ')}` : `slimtext: unknown command '${argv[0]}' (see slimtext --help)`);
     return 2;
   }
   const cmd = await loader();

@@ -32,7 +32,8 @@ export interface DemoSettings {
   emails: number;
   /** Words kept per email. */
   maxWords: number;
-  teacher: ScratchTeacherShape & { epochs: number; lr: number; batchSize: number; maxLength: number };
+  /** `lr` trains from scratch; `pretrainedLr` fine-tunes a given --model. */
+  teacher: ScratchTeacherShape & { epochs: number; lr: number; pretrainedLr: number; batchSize: number; maxLength: number };
   /** nlp-corpus sentences added to the transfer set. */
   transfer: number;
   student: { dim: number; hidden: number; maxVocab: number; maxN: number; epochs: number; lr: number; hardWeight: number; finetuneEpochs: number };
@@ -46,7 +47,7 @@ export interface DemoSettings {
 export const DEMO_DEFAULTS: Readonly<DemoSettings> = Object.freeze({
   emails: 0,
   maxWords: 160,
-  teacher: { words: 8000, layers: 2, hidden: 64, heads: 2, intermediate: 256, maxPositions: 128, seed: 0, epochs: 2, lr: 1e-3, batchSize: 32, maxLength: 128 },
+  teacher: { words: 8000, layers: 2, hidden: 64, heads: 2, intermediate: 256, maxPositions: 128, seed: 0, epochs: 2, lr: 1e-3, pretrainedLr: 5e-4, batchSize: 32, maxLength: 128 },
   transfer: 20000,
   student: { dim: 64, hidden: 64, maxVocab: 200_000, maxN: 4, epochs: 5, lr: 3e-3, hardWeight: 0.5, finetuneEpochs: 0 },
   workers: 2,
@@ -58,7 +59,7 @@ export const DEMO_DEFAULTS: Readonly<DemoSettings> = Object.freeze({
 export const DEMO_QUICK: Readonly<DemoSettings> = Object.freeze({
   emails: 400,
   maxWords: 48,
-  teacher: { words: 1500, layers: 1, hidden: 32, heads: 2, intermediate: 64, maxPositions: 64, seed: 0, epochs: 3, lr: 3e-3, batchSize: 16, maxLength: 64 },
+  teacher: { words: 1500, layers: 1, hidden: 32, heads: 2, intermediate: 64, maxPositions: 64, seed: 0, epochs: 3, lr: 3e-3, pretrainedLr: 5e-4, batchSize: 16, maxLength: 64 },
   transfer: 600,
   student: { dim: 32, hidden: 32, maxVocab: 50_000, maxN: 2, epochs: 6, lr: 5e-3, hardWeight: 0.5, finetuneEpochs: 0 },
   workers: 1,
@@ -136,7 +137,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     train: files.train,
     dev: files.dev,
     out: teacherDir,
-    recipe: { task: 'classify', epochs: s.teacher.epochs, lr: s.teacher.lr, batchSize: s.teacher.batchSize, maxLength: s.teacher.maxLength, seed: s.seed },
+    recipe: { task: 'classify', epochs: s.teacher.epochs, lr: opts.model ? s.teacher.pretrainedLr : s.teacher.lr, batchSize: s.teacher.batchSize, maxLength: s.teacher.maxLength, seed: s.seed },
     progress: opts.bars ? stderrProgress() : silentProgress,
     warn: (l) => log(`      ${l}`),
   });

@@ -15,8 +15,10 @@
 
 /** Smaller buffers are left to V8 (cheap to allocate, not worth the bookkeeping). */
 const MIN_ELEMENTS = 1 << 14;
-/** The pool holds at most this many bytes; beyond it, given-back buffers are left to the GC. */
-const MAX_BYTES = 512 * 1024 * 1024;
+/** Default cap on pooled bytes; beyond it, given-back buffers are left to the GC. */
+const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
+
+let maxBytes = DEFAULT_MAX_BYTES;
 
 const free = new Map<number, Float32Array[]>();
 const inPool = new WeakSet<ArrayBufferLike>();
@@ -52,7 +54,7 @@ export function takeZeroed(n: number, zero: (n: number, x: Float32Array) => void
 /** Returns a dead buffer for reuse. The caller promises nothing reads or writes it afterwards. */
 export function giveBack(b: Float32Array | undefined): void {
   if (!b || b.length < MIN_ELEMENTS || b.byteOffset !== 0 || b.byteLength !== b.buffer.byteLength) return;
-  if (inPool.has(b.buffer) || pooledBytes + b.byteLength > MAX_BYTES) return;
+  if (inPool.has(b.buffer) || pooledBytes + b.byteLength > maxBytes) return;
   let list = free.get(b.length);
   if (!list) free.set(b.length, (list = []));
   list.push(b);
@@ -69,4 +71,15 @@ export function bufferPoolStats(): { pooledBytes: number; reused: number; alloca
 export function clearBufferPool(): void {
   free.clear();
   pooledBytes = 0;
+}
+
+/**
+ * Caps the bytes the pool may hold (default 512 MiB); 0 turns recycling off. Returns the previous
+ * cap. Lowering it drops what no longer fits.
+ */
+export function setBufferPoolLimit(bytes: number): number {
+  const old = maxBytes;
+  maxBytes = Math.max(0, bytes);
+  if (pooledBytes > maxBytes) clearBufferPool();
+  return old;
 }

@@ -93,6 +93,15 @@ export function inProcessRunner(t: Teacher): TeacherRunner {
 
 export async function labelCorpus(opts: LabelOptions): Promise<LabelStats> {
   const runner = 'run' in opts.teacher ? opts.teacher : inProcessRunner(opts.teacher);
+  try {
+    return await label(opts, runner);
+  } finally {
+    // Worker threads would keep the process alive after an error.
+    await runner.close();
+  }
+}
+
+async function label(opts: LabelOptions, runner: TeacherRunner): Promise<LabelStats> {
   const B = opts.batchSize ?? DEFAULT_LABEL_BATCH;
   const chunkRows = opts.chunkRows ?? DEFAULT_CHUNK_ROWS;
   if (!(Number.isInteger(B) && B >= 1 && Number.isInteger(chunkRows) && chunkRows >= 1)) throw new SlimtextError(`batch size (${B}) and chunk rows (${chunkRows}) must be whole numbers >= 1`);
@@ -108,7 +117,6 @@ export async function labelCorpus(opts: LabelOptions): Promise<LabelStats> {
     // A finished file: nothing left to label.
     const c = writer.commit;
     writer.close();
-    await runner.close();
     return { out: opts.out, rows: c.rows, labelled: 0, duplicates: 0, total, finished: true, resumedRows: c.rows, droppedBytes: writer.droppedBytes, seconds: 0, textsPerSecond: 0 };
   }
   const seen = new FingerprintTable(1 << 16);
@@ -207,7 +215,6 @@ export async function labelCorpus(opts: LabelOptions): Promise<LabelStats> {
     report();
   } finally {
     writer.close();
-    await runner.close();
   }
   const seconds = (performance.now() - t0) / 1000;
   return {
