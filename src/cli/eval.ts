@@ -4,7 +4,7 @@
  */
 import { type Command, UsageError, flag, num, req, str } from './command.js';
 import { DATA_OPTIONS, dataOptions, setThreads } from './finetune.js';
-import { loadTaskModel } from '../models/taskModel.js';
+import { loadAnyModel } from '../models/anyModel.js';
 import { evaluateTaskModel } from '../train/evaluate.js';
 
 const NAME = 'eval';
@@ -16,7 +16,7 @@ export const command: Command = {
     'recall_at_1, recall_at_5 and mrr on the 1-of-100 reply retrieval test for reply models.',
   usage: '--model DIR --data PATH [--split test] [--threads N] [--json]',
   options: {
-    model: { type: 'string', help: 'a model folder written by slimtext finetune' },
+    model: { type: 'string', help: 'a model folder written by slimtext finetune or slimtext distill' },
     data: { type: 'string', help: 'evaluation data (any format slimtext reads)' },
     split: { type: 'string', help: 'split to evaluate (default: the only split, else test)' },
     'batch-size': { type: 'string', default: '128', help: 'examples per batch' },
@@ -35,7 +35,7 @@ export const command: Command = {
     setThreads(args, NAME);
     const dir = req(args, NAME, 'model');
     const data = req(args, NAME, 'data');
-    const { model } = await loadTaskModel(dir);
+    const model = await loadAnyModel(dir);
     const report = await evaluateTaskModel(model, data, {
       split: str(args, 'split'), data: dataOptions(args, NAME), batchSize: int('batch-size') || 128, maxExamples: int('max-examples'), seed: int('seed'),
       warn: (l) => console.error(l),

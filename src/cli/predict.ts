@@ -7,7 +7,7 @@
 import { createInterface } from 'node:readline';
 import { type Command, UsageError, flag, num, req } from './command.js';
 import { setThreads } from './finetune.js';
-import { loadTaskModel } from '../models/taskModel.js';
+import { loadAnyModel } from '../models/anyModel.js';
 import { Predictor, type Ranked } from '../models/predictor.js';
 
 const NAME = 'predict';
@@ -17,7 +17,7 @@ export const command: Command = {
   summary: 'Read lines on stdin and print, per line, the predicted label (or the top-k replies of a reply model) with scores.',
   usage: '--model DIR [--top-k K] [--json] [--threads N] < lines.txt',
   options: {
-    model: { type: 'string', help: 'a model folder written by slimtext finetune' },
+    model: { type: 'string', help: 'a model folder written by slimtext finetune or slimtext distill' },
     'top-k': { type: 'string', help: 'labels or replies per line (default 1 for classifiers, 3 for reply models)' },
     json: { type: 'boolean', help: 'one JSON object per line: {"label", "score", "top": [...]} or {"replies": [{"text", "score"}, ...]}' },
     'batch-size': { type: 'string', default: '64', help: 'lines predicted together' },
@@ -29,7 +29,7 @@ export const command: Command = {
     const batchSize = num(args, NAME, 'batch-size') ?? 64;
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new UsageError(`${NAME}: --batch-size must be a positive integer, got ${batchSize}`);
     setThreads(args, NAME);
-    const { model } = await loadTaskModel(req(args, NAME, 'model'));
+    const model = await loadAnyModel(req(args, NAME, 'model'));
     const p = new Predictor(model, { ...(k !== undefined ? { topK: k } : {}), batchSize });
     const json = flag(args, 'json');
     const pair = model.task === 'pair';

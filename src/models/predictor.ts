@@ -6,7 +6,7 @@
  */
 import { Tensor, matmul } from '../engine/index.js';
 import { classifierLogits, plainEncode, sideVectors, softmaxRows, type EncodeRows } from './inference.js';
-import type { TaskModel } from './taskModel.js';
+import { isDan, type AnyTaskModel } from './anyModel.js';
 import { tokenizeAll } from './textBatch.js';
 
 export interface Ranked {
@@ -27,10 +27,10 @@ export class Predictor {
   private readonly encode: EncodeRows;
   private replyVectors: Tensor | undefined;
 
-  constructor(readonly tm: TaskModel, opts: PredictorOptions = {}) {
+  constructor(readonly tm: AnyTaskModel, opts: PredictorOptions = {}) {
     this.topK = Math.max(1, opts.topK ?? (tm.task === 'reply' ? 3 : 1));
     this.batchSize = opts.batchSize ?? 64;
-    this.encode = plainEncode(tm.tokenizer.padId >= 0 ? tm.tokenizer.padId : 0);
+    this.encode = plainEncode(isDan(tm) || tm.tokenizer.padId < 0 ? 0 : tm.tokenizer.padId);
   }
 
   /** Inputs: texts, or [text, pair] for pair models. One ranked list per input, best first. */
@@ -45,9 +45,10 @@ export class Predictor {
       const scores = matmul(u, this.replies(), { transB: true }).data;
       return topRows(scores, tm.responses.length, this.topK, (j) => tm.responses[j]!);
     }
+    const C = tm.labels.length;
+    if (isDan(tm)) return topRows(softmaxRows(tm.dan.predict(texts), C), C, this.topK, (j) => tm.labels[j]!);
     const pairs = tm.task === 'pair' ? inputs.map((x) => (typeof x === 'string' ? '' : x[1])) : undefined;
     const set = tokenizeAll(tm.tokenizer, texts, pairs, tm.maxLength);
-    const C = tm.labels.length;
     const probs = softmaxRows(classifierLogits(tm.model, set, this.batchSize, this.encode), C);
     return topRows(probs, C, this.topK, (j) => tm.labels[j]!);
   }

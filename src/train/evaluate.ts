@@ -6,7 +6,7 @@
 import type { OpenOptions } from '../data/index.js';
 import { unseenLabels, unseenWarning, LabelMap } from '../data/index.js';
 import { classifierLogits, plainEncode, sideVectors } from '../models/inference.js';
-import type { TaskModel } from '../models/taskModel.js';
+import { isDan, type AnyTaskModel } from '../models/anyModel.js';
 import { tokenizeAll } from '../models/textBatch.js';
 import { classifierMetrics } from './classifyTask.js';
 import { oneOfNRetrieval } from './retrieval.js';
@@ -26,16 +26,16 @@ export interface EvalOptions {
 
 export type EvalReport = Record<string, number | string>;
 
-export async function evaluateTaskModel(tm: TaskModel, path: string, opts: EvalOptions = {}): Promise<EvalReport> {
+export async function evaluateTaskModel(tm: AnyTaskModel, path: string, opts: EvalOptions = {}): Promise<EvalReport> {
   const rows = await readSplit(path, opts.split, 'test', opts.data, tm.task);
   requireFields(rows.examples, tm.task, rows.file);
   const seed = opts.seed ?? 0;
   const examples = subsample(rows.examples, opts.maxExamples ?? 0, seed, 'eval');
   const batchSize = opts.batchSize ?? 128;
-  const tok = tm.tokenizer;
-  const encode = plainEncode(tok.padId >= 0 ? tok.padId : 0);
-  const t0 = performance.now();
   if (tm.task === 'reply') {
+    const tok = tm.tokenizer;
+    const encode = plainEncode(tok.padId >= 0 ? tok.padId : 0);
+    const t0 = performance.now();
     const msgs = tokenizeAll(tok, examples.map((e) => e.text), undefined, tm.maxLength);
     const replies = tokenizeAll(tok, examples.map((e) => e.target!), undefined, tm.maxLength);
     const u = sideVectors(tm.model, 'message', msgs, batchSize, encode);
@@ -47,8 +47,16 @@ export async function evaluateTaskModel(tm: TaskModel, path: string, opts: EvalO
   const map = LabelMap.fromJSON({ version: 1, labels: tm.labels });
   const unseen = unseenWarning(await unseenLabels(map, examples, rows.split));
   if (unseen) opts.warn?.(unseen);
-  const set = tokenizeAll(tok, examples.map((e) => e.text), tm.task === 'pair' ? examples.map((e) => e.pair!) : undefined, tm.maxLength);
-  const logits = classifierLogits(tm.model, set, batchSize, encode);
+  // Timed from raw text to logits: tokenisation or n-gram featurisation included.
+  const t0 = performance.now();
+  let logits: Float32Array;
+  if (isDan(tm)) {
+    logits = tm.dan.predict(examples.map((e) => e.text));
+  } else {
+    const tok = tm.tokenizer;
+    const set = tokenizeAll(tok, examples.map((e) => e.text), tm.task === 'pair' ? examples.map((e) => e.pair!) : undefined, tm.maxLength);
+    logits = classifierLogits(tm.model, set, batchSize, plainEncode(tok.padId >= 0 ? tok.padId : 0));
+  }
   const seconds = (performance.now() - t0) / 1000;
   return { ...classifierMetrics(logits, map.encode(examples), tm.labels.length), throughput_per_s: round(examples.length / seconds), split: rows.split };
 }

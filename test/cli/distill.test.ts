@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { loadDan } from '../../src/models/dan.js';
 import { argmaxRows } from '../../src/models/inference.js';
 import { labelCorpus } from '../../src/train/teacherLabels.js';
-import { slimtext } from './distillRun.js';
+import { spawnSync } from 'node:child_process';
+import { slimtext, slimtextArgv } from './distillRun.js';
+import { repoRoot } from '../helpers.js';
 import { TEACHER_LABELS, sentences, syntheticTeacher, teacherLogits, writeCorpus } from '../train/distillFixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'slimtext-distill-cli-'));
@@ -48,6 +50,18 @@ test('distill: trains a student from teacher logits, keeps the best on dev, and 
   const log = JSON.parse(readFileSync(join(out, 'distill_log.json'), 'utf8')) as { status: string; epochs: unknown[] };
   assert.equal(log.status, 'completed');
   assert.equal(log.epochs.length, 4);
+
+  // One model interface: `eval` and `predict` read the student as they read a fine-tuned transformer.
+  const ev = slimtext(['eval', '--model', out, '--data', f.dev, '--json']);
+  assert.equal(ev.status, 0, ev.stderr);
+  const report = JSON.parse(ev.stdout) as { accuracy: number; n: number; throughput_per_s: number };
+  assert.equal(report.n, 300);
+  assert.ok(Math.abs(report.accuracy - s.best.dev_accuracy) < 1e-9, `eval accuracy ${report.accuracy} vs distill's ${s.best.dev_accuracy}`);
+  assert.ok(report.throughput_per_s > 0);
+  const pr = spawnSync(process.execPath, slimtextArgv(['predict', '--model', out, '--json']), { input: devTexts.slice(0, 3).join('\n') + '\n', encoding: 'utf8', cwd: repoRoot });
+  assert.equal(pr.status, 0, pr.stderr);
+  const lines = pr.stdout.trim().split('\n').map((l) => JSON.parse(l) as { label: string; score: number });
+  assert.deepEqual(lines.map((l) => l.label), Array.from(pred.slice(0, 3), (p) => TEACHER_LABELS[p]));
 });
 
 test('distill: Hogwild workers and fine-tuning run from the command line', async () => {
