@@ -164,7 +164,10 @@ export function topEntries(k1: Int32Array, k2: Int32Array, val: Uint32Array, m: 
     else if (v === c && v >= min) ties.push(i);
   }
   let need = Math.min(m - out.length, ties.length);
-  if (need >= ties.length) out.push(...ties);
+  if (need >= ties.length) {
+    // A loop, not push(...ties): millions of ties would overflow the call stack.
+    for (const i of ties) out.push(i);
+  }
   else if (need > 0) {
     const keys = new Uint32Array(ties.length);
     ties.forEach((i, j) => (keys[j] = k1[i]! >>> 0));
