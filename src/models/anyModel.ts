@@ -4,7 +4,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError } from '../errors.js';
 import { MANIFEST_FILE } from '../io/bundle.js';
 import { loadDan, type Dan } from './dan.js';
 import { loadTaskModel, type TaskModel } from './taskModel.js';
@@ -25,17 +24,18 @@ export function isDan(tm: AnyTaskModel): tm is DanTaskModel {
 
 /** Loads any slimtext model folder, dispatching on the manifest's architecture kind. */
 export async function loadAnyModel(dir: string): Promise<AnyTaskModel> {
-  const file = join(dir, MANIFEST_FILE);
-  let kind: unknown;
-  try {
-    kind = (JSON.parse(await readFile(file, 'utf8')) as { architecture?: { kind?: unknown } }).architecture?.kind;
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new InputError(file, undefined, undefined, err.code === 'ENOENT' ? 'not found: is this a model folder written by slimtext?' : `unreadable: ${err.message}`);
-  }
-  if (kind === 'dan') {
+  if ((await manifestKind(dir)) === 'dan') {
     const dan = await loadDan(dir);
     return { task: 'classify', kind: 'dan', dan, labels: dan.labels };
   }
   return (await loadTaskModel(dir)).model;
+}
+
+/** The manifest's architecture kind, or undefined when it cannot be read (the bundle reader then says why). */
+async function manifestKind(dir: string): Promise<unknown> {
+  try {
+    return (JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as { architecture?: { kind?: unknown } }).architecture?.kind;
+  } catch {
+    return undefined;
+  }
 }
