@@ -31,6 +31,7 @@ import { hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { InputError } from '../errors.js';
 import { writeFileAtomicSync } from './atomic.js';
+import { f16Bits, halfTable } from './half.js';
 
 export const LOGITS_FORMAT = 'slimtext-logits';
 export const LOGITS_VERSION = 1;
@@ -385,47 +386,3 @@ function decodePayload(buf: Buffer, rows: number, C: number, dtype: LogitsDType)
   return { rows, fingerprints, positions, logits };
 }
 
-let halfCache: Float32Array | undefined;
-
-/** Every float16 bit pattern decoded once (256 KB). */
-function halfTable(): Float32Array {
-  if (halfCache) return halfCache;
-  const t = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const s = h & 0x8000 ? -1 : 1;
-    const e = (h >> 10) & 0x1f;
-    const m = h & 0x3ff;
-    t[h] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
-  }
-  return (halfCache = t);
-}
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** float32 -> float16 bits, rounding to nearest even (overflow to infinity). */
-function f16Bits(x: number): number {
-  f32[0] = x;
-  const b = u32[0]!;
-  const sign = (b >>> 16) & 0x8000;
-  const exp = (b >>> 23) & 0xff;
-  let mant = b & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >>> shift;
-    const rest = mant & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rest > half || (rest === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++;
-  e = h >>> 10;
-  return sign | (e >= 31 ? 0x7c00 : h);
-}

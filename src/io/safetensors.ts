@@ -16,6 +16,7 @@ import { open } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
+import { f16FromF32Bits, halfTable } from './half.js';
 
 /** The dtypes a safetensors header may name that this module reads. */
 export type DType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U32' | 'U16' | 'U8' | 'BOOL';
@@ -309,23 +310,6 @@ function decode(buf: Uint8Array<ArrayBuffer>, info: TensorInfo, name: string, pa
   }
 }
 
-let HALF_TABLE: Float32Array | undefined;
-/** Every float16 bit pattern decoded once (256 KB), so F16 tensors decode with one lookup each. */
-function halfTable(): Float32Array {
-  if (HALF_TABLE) return HALF_TABLE;
-  const t = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >> 10) & 0x1f;
-    const frac = h & 0x3ff;
-    t[h] = exp === 0 ? sign * frac * 2 ** -24
-      : exp === 31 ? (frac ? NaN : sign * Infinity)
-      : sign * (1 + frac / 1024) * 2 ** (exp - 15);
-  }
-  HALF_TABLE = t;
-  return t;
-}
-
 function prepareForWrite(name: string, t: TensorToWrite, path: string): { dtype: DType; shape: number[]; bytes: Uint8Array } {
   const fail = (reason: string): InputError => new InputError(path, undefined, name, reason);
   if (name === '__metadata__') throw fail('a tensor cannot be named __metadata__');
@@ -353,7 +337,7 @@ function prepareForWrite(name: string, t: TensorToWrite, path: string): { dtype:
     const u = new Uint32Array(f.buffer);
     for (let i = 0; i < numel; i++) {
       f[0] = t.data[i]!;
-      dv.setUint16(i * 2, dtype === 'BF16' ? bf16Bits(u[0]!) : f16Bits(u[0]!), true);
+      dv.setUint16(i * 2, dtype === 'BF16' ? bf16FromF32Bits(u[0]!) : f16FromF32Bits(u[0]!), true);
     }
     return { dtype, shape, bytes: out };
   }
@@ -361,32 +345,8 @@ function prepareForWrite(name: string, t: TensorToWrite, path: string): { dtype:
 }
 
 /** float32 bits -> bfloat16 bits, round to nearest even; NaN stays NaN. */
-function bf16Bits(x: number): number {
+function bf16FromF32Bits(x: number): number {
   if ((x & 0x7fffffff) > 0x7f800000) return ((x >>> 16) | 0x40) & 0xffff;
   return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
-/** float32 bits -> float16 bits, round to nearest even, overflow to infinity, subnormals kept. */
-function f16Bits(x: number): number {
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    const rest = mant & ((1 << shift) - 1);
-    let h = mant >>> shift;
-    if (rest > half || (rest === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  // Rounding may carry into the exponent, which is the correct result (up to infinity).
-  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++;
-  return sign | h;
-}

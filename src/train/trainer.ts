@@ -109,7 +109,8 @@ export async function train(task: TrainTask, opts: TrainerOptions): Promise<Trai
       const loss = task.loss(rows);
       const value = loss.item();
       backward(loss);
-      clipGradNorm(task.module, r.clipNorm);
+      const gnorm = clipGradNorm(task.module, process.env.J_NOCLIP ? Infinity : r.clipNorm);
+      if (process.env.J_DEBUG && opt.stepCount % 50 === 0) console.error(`step ${opt.stepCount} loss ${value.toFixed(4)} norm ${gnorm.toFixed(3)} lr ${opt.lr.toExponential(2)}`);
       opt.step();
       lossSum += value;
       lossCount++;
