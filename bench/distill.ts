@@ -12,7 +12,7 @@
  *   [--teacher-epochs E] [--teacher-lr LR] [--max-length T] [--transfer N] [--student-epochs E]
  *   [--dim D] [--hidden H] [--max-vocab V] [--max-n N] [--hard-weight W] [--workers W] [--work DIR]
  *   [--no-fasttext] [--ft-lr LR] [--ft-epochs E] [--measure-seconds S]
- *   [--teacher-model DIR]
+ *   [--teacher-model DIR] [--teacher-pooling mean|cls]
  * A full run (all six sets, default sizes) is long; a smoke run: --sets trec --max-train 800
  * --teacher-epochs 1 --transfer 1000 --student-epochs 2.
  */
@@ -70,6 +70,9 @@ const settings = {
   teacherModel: opt('teacher-model', join(SHARED, 'models', 'bert-l4-h128-mlm')),
   teacherEpochs: Number(opt('teacher-epochs', '3')),
   teacherLr: Number(opt('teacher-lr', '5e-4')),
+  // Mean pooling by default: bert-l4-h128-mlm was pretrained by masked LM alone and its [CLS]
+  // vector is nearly constant (see bench/finetune.ts), which makes a weak [CLS] teacher.
+  teacherPooling: opt('teacher-pooling', 'mean') as 'cls' | 'mean',
   maxLength: Number(opt('max-length', '0')),
   transfer: Number(opt('transfer', '50000')),
   studentEpochs: Number(opt('student-epochs', '5')),
@@ -166,7 +169,7 @@ async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Recor
     train: files.train,
     dev: files.dev,
     out: join(dir, 'teacher'),
-    recipe: { task: 'classify', epochs: settings.teacherEpochs, lr: settings.teacherLr, batchSize: 32, maxLength: settings.maxLength || s.maxLength, seed: 0 },
+    recipe: { task: 'classify', pooling: settings.teacherPooling, epochs: settings.teacherEpochs, lr: settings.teacherLr, batchSize: 32, maxLength: settings.maxLength || s.maxLength, seed: 0 },
     warn: (l) => log(`[${s.name}]   ${l}`),
   });
 

@@ -1,8 +1,9 @@
 /**
  * The fine-tuning loop, for any TrainTask: length-bucketed batches (a function of seed and epoch),
- * AdamW with linear warm-up and linear decay (Hugging Face's get_linear_schedule_with_warmup), global
- * gradient-norm clipping, dev evaluation after every epoch, a callback when dev improves (the caller
- * saves the best model), and atomic checkpoints from which `resume` continues exactly.
+ * AdamW (dense steps on embedding tables too, as PyTorch's) with linear warm-up and linear decay
+ * (Hugging Face's get_linear_schedule_with_warmup), global gradient-norm clipping, dev evaluation
+ * after every epoch, a callback when dev improves (the caller saves the best model), and atomic
+ * checkpoints from which `resume` continues exactly.
  *
  * Exactness: dropout masks come from seeds derived from (seed, step) via Module.reseed before every
  * step, batch order from (seed, epoch), and the checkpoint holds the parameters, AdamW's moments
@@ -10,7 +11,7 @@
  * steps the interrupted one would have. The frozen-prefix cache is rebuilt by replaying the prefix
  * of the first epoch's batches, so its contents match as well.
  */
-import { AdamW, Rng, backward, clipGradNorm, warmupDecay } from '../engine/index.js';
+import { AdamW, Rng, backward, clipGradNorm, warmupDecay, type ParamsLike } from '../engine/index.js';
 import { SlimtextError } from '../errors.js';
 import { exportAdamState, importAdamState } from './adamState.js';
 import { batchesPerEpoch, epochBatches } from './batches.js';
@@ -60,10 +61,7 @@ export async function train(task: TrainTask, opts: TrainerOptions): Promise<Trai
   const plan = { batchSize: r.batchSize, seed: r.seed, dropLast: task.kind === 'reply' && n > r.batchSize };
   const perEpoch = batchesPerEpoch(n, plan);
   const totalSteps = perEpoch * r.epochs;
-  const opt = new AdamW(task.module, {
-    weightDecay: r.weightDecay,
-    schedule: warmupDecay({ peak: r.lr, warmupSteps: Math.ceil(totalSteps * r.warmupRatio), totalSteps }),
-  });
+  const opt = fineTuneOptimizer(task.module, r, totalSteps);
 
   let pos: Position = { epoch: 0, batch: 0, step: 0, lossSum: 0, lossCount: 0, epochSeconds: 0 };
   let best: TrainResult['best'] = null;
@@ -109,8 +107,7 @@ export async function train(task: TrainTask, opts: TrainerOptions): Promise<Trai
       const loss = task.loss(rows);
       const value = loss.item();
       backward(loss);
-      const gnorm = clipGradNorm(task.module, process.env.J_NOCLIP ? Infinity : r.clipNorm);
-      if (process.env.J_DEBUG && opt.stepCount % 50 === 0) console.error(`step ${opt.stepCount} loss ${value.toFixed(4)} norm ${gnorm.toFixed(3)} lr ${opt.lr.toExponential(2)}`);
+      clipGradNorm(task.module, r.clipNorm);
       opt.step();
       lossSum += value;
       lossCount++;
@@ -152,6 +149,20 @@ export async function train(task: TrainTask, opts: TrainerOptions): Promise<Trai
     await opts.onEpoch?.(record, { history, best, ...(resumedFrom ? { resumedFrom } : {}) });
   }
   return { completed: true, steps: opt.stepCount, totalSteps, history, best, ...(resumedFrom ? { resumedFrom } : {}) };
+}
+
+/**
+ * The recipe's AdamW with its warm-up / decay schedule. Its steps are dense on the embedding tables
+ * too, as PyTorch's AdamW is (see adamw.ts): with lazy row updates, bert-l4-h128-mlm fine-tuned on
+ * CLINC150 reached dev 0.58 where PyTorch reaches 0.73, and a BERT's tables are small enough for a
+ * dense step per batch.
+ */
+export function fineTuneOptimizer(params: ParamsLike, r: Recipe, totalSteps: number): AdamW {
+  return new AdamW(params, {
+    lazy: false,
+    weightDecay: r.weightDecay,
+    schedule: warmupDecay({ peak: r.lr, warmupSteps: Math.ceil(totalSteps * r.warmupRatio), totalSteps }),
+  });
 }
 
 function round(x: number): number {

@@ -12,7 +12,12 @@ warm-up then linear decay to 0, plain shuffled batches, best dev epoch's test ac
 is bert_ref.py's, with dropout added where BERT has it (embeddings, attention probabilities, the
 two residual branches); the WordPiece tokenizer is written here (BERT's basic + greedy longest-match
 WordPiece, uncased) because the `tokenizers` package is not installed, which also keeps this
-independent of slimtext's tokenizer.
+independent of slimtext's tokenizer (it gives the same ids on CLINC150).
+
+Measured on bert-l4-h128-mlm, CLINC150, 3 epochs, lr 5e-4, seed 0 (1 thread, ~6 min): best dev /
+test 0.726 / 0.735 without clipping, 0.724 / 0.721 with --clip-norm 1.0 (slimtext's default), and
+0.759 / 0.782 with --head-init torch. Seeds move this recipe by several points (slimtext seed 1:
+dev 0.649), as the pretrained [CLS] starts nearly input-independent and leaving that plateau is luck.
 """
 import argparse
 import json
@@ -196,6 +201,8 @@ def main():
     ap.add_argument('--weight-decay', type=float, default=0.01)
     ap.add_argument('--random-init', action='store_true')
     ap.add_argument('--pooling', choices=['cls', 'mean'], default='cls')
+    ap.add_argument('--head-init', choices=['bert', 'torch'], default='bert',
+                    help="bert: normal(0, 0.02) weights, zero bias (Hugging Face's); torch: nn.Linear's default uniform(+-1/sqrt(H))")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -212,8 +219,12 @@ def main():
     labels = sorted({l for _, l in train})
     label_id = {l: i for i, l in enumerate(labels)}
     g = torch.Generator().manual_seed(a.seed)
-    w['classifier.weight'] = torch.randn((len(labels), cfg['hidden_size']), generator=g) * 0.02
-    w['classifier.bias'] = torch.zeros(len(labels))
+    if a.head_init == 'torch':
+        head = torch.nn.Linear(cfg['hidden_size'], len(labels))
+        w['classifier.weight'], w['classifier.bias'] = head.weight.detach().clone(), head.bias.detach().clone()
+    else:
+        w['classifier.weight'] = torch.randn((len(labels), cfg['hidden_size']), generator=g) * 0.02
+        w['classifier.bias'] = torch.zeros(len(labels))
     for v in w.values():
         v.requires_grad_(True)
     decay = [v for k, v in w.items() if not (k.endswith('bias') or 'LayerNorm' in k)]
