@@ -20,7 +20,7 @@ import { fmt, sameShape } from '../shapes.js';
 import { giveBack, takeBuffer } from '../pool.js';
 import { rowsCols, logSoftmax } from './softmax.js';
 import { addScalar, exp, log, mul, scale, sqrt, square, sub, div } from './elementwise.js';
-import { mean, sum } from './reduce.js';
+import { sum } from './reduce.js';
 
 export function crossEntropy(logits: Tensor, labelsLike: IdsLike): Tensor {
   const labels = toIntTensor(labelsLike).data;
