@@ -12,7 +12,11 @@
  *   [--teacher-epochs E] [--teacher-lr LR] [--max-length T] [--transfer N] [--student-epochs E]
  *   [--dim D] [--hidden H] [--max-vocab V] [--max-n N] [--hard-weight W] [--workers W] [--work DIR]
  *   [--no-fasttext] [--ft-lr LR] [--ft-epochs E] [--measure-seconds S]
- *   [--teacher-model DIR] [--teacher-pooling mean|cls]
+ *   [--teacher-model DIR] [--teacher-pooling mean|cls] [--augment N]
+ * --augment N also measures transfer-set augmentation: the same teacher labels a second corpus, the
+ * training texts plus up to N augmented variants of each (augment:N:train, src/text/augment.ts)
+ * plus the same nlp-corpus sentences, and a second student learns from it; its accuracy stands
+ * beside the first's.
  * A full run (all six sets, default sizes) is long; a smoke run: --sets trec --max-train 800
  * --teacher-epochs 1 --transfer 1000 --student-epochs 2.
  */
@@ -29,6 +33,7 @@ import { bertWords } from '../src/text/bertNormalizer.js';
 import { finetune } from '../src/train/finetune.js';
 import { loadTeacher } from '../src/train/distillTeacher.js';
 import { teacherPool } from '../src/train/distillTeacherPool.js';
+import { countTransferTexts } from '../src/train/distillCorpus.js';
 import { distillStudent } from '../src/train/distillStudent.js';
 import { inProcessRunner, labelCorpus } from '../src/train/teacherLabels.js';
 import { studentThroughput, teacherThroughput } from '../src/demo/throughput.js';
@@ -86,6 +91,7 @@ const settings = {
   ftLr: Number(opt('ft-lr', '1.0')),
   ftEpochs: Number(opt('ft-epochs', '25')),
   measureSeconds: Number(opt('measure-seconds', '3')),
+  augment: Number(opt('augment', '0')),
 };
 const work = opt('work', '') || mkdtempSync(join(tmpdir(), 'slimtext-bench-distill-'));
 const log = (l: string) => process.stderr.write(`${l}\n`);
@@ -174,8 +180,8 @@ async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Recor
   });
 
   log(`[${s.name}] labelling ${train.length} training texts + ${settings.transfer} nlp-corpus sentences`);
-  const runner = settings.workers > 1 ? await teacherPool(join(dir, 'teacher'), settings.workers) : inProcessRunner(await loadTeacher(join(dir, 'teacher')));
-  const labelled = await labelCorpus({ teacher: runner, corpus: [files.train, 'npm:nlp-corpus'], out: join(dir, 'logits.bin'), overwrite: true, maxTexts: train.length + settings.transfer });
+  const newRunner = async () => (settings.workers > 1 ? await teacherPool(join(dir, 'teacher'), settings.workers) : inProcessRunner(await loadTeacher(join(dir, 'teacher'))));
+  const labelled = await labelCorpus({ teacher: await newRunner(), corpus: [files.train, 'npm:nlp-corpus'], out: join(dir, 'logits.bin'), overwrite: true, maxTexts: train.length + settings.transfer });
 
   log(`[${s.name}] distilling the student`);
   const st = await distillStudent({
@@ -200,6 +206,24 @@ async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Recor
   const sb = studentThroughput(student, texts, 'batch', m);
   const s1 = studentThroughput(student, texts, 'single', m);
   const ftx = fasttext ? runFasttext(fasttext, dir, train, test) : { error: 'not run (--no-fasttext or fasttext unavailable)' };
+  let augmented: Record<string, unknown> | undefined;
+  if (settings.augment > 0) {
+    const augSpec = `augment:${settings.augment}:${files.train}`;
+    const augRows = await countTransferTexts([augSpec]);
+    log(`[${s.name}] augmentation: labelling ${train.length} training texts + ${augRows} augmented variants + ${settings.transfer} nlp-corpus sentences`);
+    const augLabelled = await labelCorpus({ teacher: await newRunner(), corpus: [files.train, augSpec, 'npm:nlp-corpus'], out: join(dir, 'logits-aug.bin'), overwrite: true, maxTexts: train.length + augRows + settings.transfer });
+    const augSt = await distillStudent({
+      teacherLogits: join(dir, 'logits-aug.bin'), train: files.train, dev: files.dev, out: join(dir, 'student-aug'),
+      shape: { dim: settings.dim, hidden: settings.hidden, maxVocab: settings.maxVocab, maxN: settings.maxN },
+      recipe: { epochs: settings.studentEpochs, workers: settings.workers, hardWeight: settings.hardWeight },
+      warn: (l) => log(`[${s.name}]   ${l}`),
+    });
+    const augAcc = accuracy((await loadDan(join(dir, 'student-aug'))).predict(texts), student.labels.length, gold);
+    augmented = {
+      transfer_rows: augLabelled.rows, augmented_rows: augRows, accuracy: round(augAcc, 4), accuracy_ratio: round(augAcc / Math.max(tAcc, 1e-9), 4),
+      delta_points: round(100 * (augAcc - sAcc), 2), label_seconds: augLabelled.seconds, train_seconds: augSt.trainSeconds,
+    };
+  }
   return {
     set: s.name,
     rows: { train: train.length, dev: dev.length, test: test.length, transfer: labelled.rows },
@@ -211,6 +235,7 @@ async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Recor
     },
     speedup: round(sb.textsPerSecond / Math.max(tt.textsPerSecond, 1), 1),
     fasttext: ftx,
+    ...(augmented ? { augmented } : {}),
     student_beats_fasttext: 'accuracy' in ftx ? sAcc > ftx.accuracy : null,
     wall_seconds: round((performance.now() - t0) / 1000, 1),
   };

@@ -12,7 +12,10 @@
  * Flags: --sets sst2,clinc150,dailydialog --configs full,freeze,drop,both,random --epochs N
  *   --max-train N --max-dev N --max-test N (per set: --max-train-sst2 N, ...) --freeze-layers K
  *   --drop-layers SPEC --both-drop SPEC --both-freeze K --lr-classify X --lr-reply X --batch-size N
- *   --max-length N --seed N --pooling cls|mean|auto --threads N --model DIR --shared DIR
+ *   --max-length N --seed N --seeds 0,1,2 --pooling cls|mean|auto --threads N --model DIR --shared DIR
+ * With --seeds, every variant runs once per seed (data sample, initialisation and dropout all
+ * follow the seed) and the table compares means, with the spread across seeds beside them: one
+ * seed's metric moves by about a point on these test sets, as much as the effects measured.
  * Pooling is the mean of the tokens by default for every variant: bert-l4-h128-mlm was pretrained
  * by masked LM alone, its [CLS] vector is nearly constant, and a classifier reading [CLS] over
  * mostly frozen layers does not learn at all (TREC, 1 trainable layer: dev 0.23 with [CLS], 0.67
@@ -68,6 +71,7 @@ const { values: a } = parseArgs({
     'batch-size': { type: 'string', default: '32' },
     'max-length': { type: 'string', default: '64' },
     seed: { type: 'string', default: '0' },
+    seeds: { type: 'string' },
     pooling: { type: 'string', default: 'mean' },
     threads: { type: 'string' },
     model: { type: 'string' },
@@ -105,30 +109,44 @@ for (const name of sets) {
     lr: Number(spec.task === 'reply' ? opt['lr-reply'] : opt['lr-classify']), maxTrain: size('train', spec.maxTrain), maxDev: size('dev', spec.maxDev),
   };
   const runs: Record<string, Record<string, unknown>> = {};
+  const seeds = (opt.seeds ?? opt.seed!).split(',').map((x) => Number(x.trim()));
   for (const config of configs) {
-    const out = join(work, `${name}-${config}`);
-    console.error(`[${elapsed()}] ${name} ${config}: fine-tuning`);
-    const r = await finetune({ model: modelDir, train: join(shared, spec.path), out, recipe: { ...base, ...variant[config] } });
-    const { model } = await loadTaskModel(out);
-    const test = await evaluateTaskModel(model, join(shared, spec.path), { split: 'test', maxExamples: size('test', spec.maxTest), seed: int('seed')! });
-    rmSync(out, { recursive: true, force: true });
-    runs[config] = {
-      train_seconds: r.trainSeconds,
-      epoch_seconds: r.history.map((e) => e.train_seconds),
-      eval_seconds: round(r.history.reduce((s, e) => s + e.eval_seconds, 0)),
-      wall_seconds: r.wallSeconds,
-      best_epoch: r.best?.epoch,
-      dev: r.best?.metrics,
-      test: Object.fromEntries(spec.metrics.map((m) => [m, test[m]])),
-      test_n: test.n,
-      inference_throughput_per_s: test.throughput_per_s,
-      trainable_parameters: r.parameters.trainable,
-      parameters: r.parameters.total,
-      layers_kept: r.layers.kept,
-      ...(r.cache ? { cache: { hits: r.cache.hits, computed: r.cache.computed, saved_seconds: r.cache.savedSeconds, mb: round(r.cache.bytes / 2 ** 20) } } : {}),
-      recipe: variant[config],
-    };
-    console.error(`[${elapsed()}] ${name} ${config}: ${r.trainSeconds.toFixed(1)} s training, test ${JSON.stringify(runs[config]!.test)}`);
+    const perSeed: Record<string, unknown>[] = [];
+    for (const seed of seeds) {
+      const out = join(work, `${name}-${config}-${seed}`);
+      console.error(`[${elapsed()}] ${name} ${config} seed ${seed}: fine-tuning`);
+      const r = await finetune({ model: modelDir, train: join(shared, spec.path), out, recipe: { ...base, seed, ...variant[config] } });
+      const { model } = await loadTaskModel(out);
+      const test = await evaluateTaskModel(model, join(shared, spec.path), { split: 'test', maxExamples: size('test', spec.maxTest), seed });
+      rmSync(out, { recursive: true, force: true });
+      perSeed.push({
+        seed,
+        train_seconds: r.trainSeconds,
+        epoch_seconds: r.history.map((e) => e.train_seconds),
+        eval_seconds: round(r.history.reduce((s, e) => s + e.eval_seconds, 0)),
+        wall_seconds: r.wallSeconds,
+        best_epoch: r.best?.epoch,
+        dev: r.best?.metrics,
+        test: Object.fromEntries(spec.metrics.map((m) => [m, test[m]])),
+        test_n: test.n,
+        inference_throughput_per_s: test.throughput_per_s,
+        trainable_parameters: r.parameters.trainable,
+        parameters: r.parameters.total,
+        layers_kept: r.layers.kept,
+        ...(r.cache ? { cache: { hits: r.cache.hits, computed: r.cache.computed, saved_seconds: r.cache.savedSeconds, mb: round(r.cache.bytes / 2 ** 20) } } : {}),
+      });
+      console.error(`[${elapsed()}] ${name} ${config} seed ${seed}: ${r.trainSeconds.toFixed(1)} s training, test ${JSON.stringify(perSeed.at(-1)!.test)}`);
+    }
+    const one = perSeed[0]!;
+    runs[config] = seeds.length === 1
+      ? { ...one, recipe: variant[config] }
+      : {
+          train_seconds: round(mean(perSeed.map((r) => r.train_seconds as number))),
+          test: Object.fromEntries(spec.metrics.map((m) => [m, round4(mean(perSeed.map((r) => (r.test as Record<string, number>)[m]!)))])),
+          test_std: Object.fromEntries(spec.metrics.map((m) => [m, round4(std(perSeed.map((r) => (r.test as Record<string, number>)[m]!)))])),
+          trainable_parameters: one.trainable_parameters, parameters: one.parameters, layers_kept: one.layers_kept,
+          recipe: variant[config], seeds: perSeed,
+        };
   }
   const full = runs.full as { train_seconds: number; test: Record<string, number> } | undefined;
   const vsFull = full
@@ -148,6 +166,20 @@ console.log(JSON.stringify({
 
 function elapsed(): string {
   return `${((performance.now() - started) / 1000).toFixed(0)} s`;
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+// Sample standard deviation (n - 1).
+function std(xs: number[]): number {
+  const m = mean(xs);
+  return xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
+}
+
+function round4(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
 }
 
 function round(x: number): number {

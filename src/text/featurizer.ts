@@ -65,18 +65,24 @@ export class NgramFeaturizer {
     for (let i = 0; i < W; i++) {
       const last = Math.min(this.maxN, W - i);
       let h = FNV_OFFSET;
-      let known = true;
+      // Whether a longer n-gram from i can still be in the vocabulary (its words are all known
+      // and the vocabulary has an n-gram extending the one just probed).
+      let open = true;
       for (let n = 1; n <= last; n++) {
         const j = i + n - 1;
-        if (wids[j]! < 0) known = false;
         if (buckets > 0) {
           if (n > 1) h = fnvByte(h, 0x20);
           h = fnvString(h, words[j]!);
         }
-        let id = known ? vocab.lookup(wids, i, n) : -1;
+        let id = -1;
+        if (open) {
+          const v = vocab.probe(wids, i, n);
+          id = (v >>> 1) - 1;
+          open = (v & 1) === 1;
+        }
         if (id < 0) {
           if (buckets === 0) {
-            if (!known) break; // no longer n-gram from here can be in the vocabulary either
+            if (!open) break; // no longer n-gram from here is in the vocabulary
             continue;
           }
           id = V + ((h >>> 0) % buckets);

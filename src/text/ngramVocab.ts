@@ -33,6 +33,8 @@ export interface NgramVocabMeta {
 }
 
 const MAGIC = 'SLNGRAM1';
+const SLOT = 5;
+const EXTENDS = 1;
 const FORMAT_VERSION = 1;
 
 export class NgramVocab {
@@ -40,9 +42,15 @@ export class NgramVocab {
   readonly counts: Uint32Array;
   readonly meta: NgramVocabMeta;
   private readonly wordIds = new Map<string, number>();
-  /** Tuple table: 4 word ids per slot (-1 past the n-gram's length), value id + 1 (0 = empty). */
-  private readonly keys: Int32Array;
-  private readonly vals: Int32Array;
+  /**
+   * Tuple table, SLOT ints per slot: 4 word ids (-1 past the n-gram's length) then a value,
+   * ((id + 1) << 1) | EXTENDS, 0 for an empty slot. EXTENDS says a longer n-gram of the vocabulary
+   * starts with this one; every proper prefix of a vocabulary n-gram has a slot (id + 1 = 0 when it
+   * is not itself in the vocabulary), so the featuriser stops looking as soon as a tuple neither
+   * matches nor extends: exact, and about half the probes on real text. Keys and value share a slot so a probe touches one cache line, not two: lookups are
+   * random accesses into tens of MB, and the featuriser's time is mostly these misses.
+   */
+  private readonly slots!: Int32Array;
   private readonly mask: number;
 
   constructor(ngrams: readonly string[], counts: Uint32Array | readonly number[], meta: NgramVocabMeta) {
@@ -50,29 +58,33 @@ export class NgramVocab {
     this.ngrams = ngrams;
     this.counts = counts instanceof Uint32Array ? counts : Uint32Array.from(counts);
     this.meta = meta;
-    let cap = 16;
-    while (cap * 0.6 < ngrams.length) cap *= 2;
-    this.keys = new Int32Array(cap * 4).fill(-1);
-    this.vals = new Int32Array(cap);
-    this.mask = cap - 1;
-    const t = [-1, -1, -1, -1];
+    const tuples = new Int32Array(ngrams.length * 4);
+    const lengths = new Uint8Array(ngrams.length);
     ngrams.forEach((g, id) => {
       const ws = g.split(' ');
       if (ws.length > 4 || ws.length > meta.maxN || ws.some((w) => w === '')) throw new RangeError(`bad n-gram ${JSON.stringify(g)} (id ${id})`);
+      lengths[id] = ws.length;
       for (let i = 0; i < 4; i++) {
         const w = ws[i];
-        if (w === undefined) t[i] = -1;
+        if (w === undefined) tuples[id * 4 + i] = -1;
         else {
           let wid = this.wordIds.get(w);
           if (wid === undefined) this.wordIds.set(w, (wid = this.wordIds.size));
-          t[i] = wid;
+          tuples[id * 4 + i] = wid;
         }
       }
-      const slot = this.slotOf(t, 0, ws.length);
-      if (this.vals[slot] !== 0) throw new RangeError(`n-gram ${JSON.stringify(g)} appears twice`);
-      this.keys.set(t, slot * 4);
-      this.vals[slot] = id + 1;
     });
+    let cap = 16;
+    while (cap * 0.6 < ngrams.length) cap *= 2;
+    for (;;) {
+      const table = fillTable(cap, tuples, lengths, ngrams);
+      if (table) {
+        this.slots = table;
+        break;
+      }
+      cap *= 2; // prefix-only entries pushed the load too high: rare, only on hand-made vocabularies
+    }
+    this.mask = this.slots.length / SLOT - 1;
   }
 
   get size(): number {
@@ -99,8 +111,17 @@ export class NgramVocab {
 
   /** The n-gram id of word ids wids[start .. start + n), or -1. */
   lookup(wids: ArrayLike<number>, start: number, n: number): number {
-    for (let i = 0; i < n; i++) if (wids[start + i]! < 0) return -1;
-    return this.vals[this.slotOf(wids, start, n)]! - 1;
+    return (this.probe(wids, start, n) >>> 1) - 1;
+  }
+
+  /**
+   * The raw slot value of word ids wids[start .. start + n): 0 when neither the n-gram nor any
+   * longer one starting with it is in the vocabulary; else `(id + 1) << 1 | extends` (id + 1 = 0:
+   * not itself in the vocabulary; extends = 1: some longer n-gram starts with it).
+   */
+  probe(wids: ArrayLike<number>, start: number, n: number): number {
+    for (let i = 0; i < n; i++) if (wids[start + i]! < 0) return 0;
+    return this.slots[slotOf(this.slots, this.mask, wids, start, n) * SLOT + 4]!;
   }
 
   /** Writes the vocabulary to `path` atomically (temp file + rename). */
@@ -142,21 +163,52 @@ export class NgramVocab {
     return new NgramVocab(ngrams, counts, meta);
   }
 
-  private slotOf(w: ArrayLike<number>, s: number, n: number): number {
-    const w0 = w[s]!;
-    const w1 = n > 1 ? w[s + 1]! : -1;
-    const w2 = n > 2 ? w[s + 2]! : -1;
-    const w3 = n > 3 ? w[s + 3]! : -1;
-    let h = Math.imul(w0 ^ 0x5bd1e995, 0x9e3779b1);
-    h = Math.imul(h ^ w1, 0x85ebca6b);
-    h = Math.imul(h ^ w2, 0xc2b2ae35);
-    h = Math.imul(h ^ w3, 0x27d4eb2f);
-    h ^= h >>> 15;
-    const keys = this.keys;
-    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
-      if (this.vals[i] === 0) return i;
-      const o = i * 4;
-      if (keys[o] === w0 && keys[o + 1] === w1 && keys[o + 2] === w2 && keys[o + 3] === w3) return i;
+}
+
+/**
+ * The table for `tuples` (4 word ids per n-gram) at `cap` slots, or null when its load would pass
+ * 0.85 (the caller doubles cap).
+ */
+function fillTable(cap: number, tuples: Int32Array, lengths: Uint8Array, ngrams: readonly string[]): Int32Array | null {
+  const slots = new Int32Array(cap * SLOT);
+  const mask = cap - 1;
+  let used = 0;
+  for (let id = 0; id < lengths.length; id++) {
+    const o = slotOf(slots, mask, tuples, id * 4, lengths[id]!) * SLOT;
+    if (slots[o + 4]! >>> 1 !== 0) throw new RangeError(`n-gram ${JSON.stringify(ngrams[id])} appears twice`);
+    if (slots[o + 4] === 0) {
+      slots.set(tuples.subarray(id * 4, id * 4 + 4), o);
+      used++;
     }
+    slots[o + 4] = ((id + 1) << 1) | (slots[o + 4]! & EXTENDS);
+    // Mark (or add) every proper prefix as extended by a longer vocabulary n-gram.
+    for (let n = lengths[id]! - 1; n >= 1; n--) {
+      const p = slotOf(slots, mask, tuples, id * 4, n) * SLOT;
+      if (slots[p + 4] === 0) {
+        for (let k = 0; k < 4; k++) slots[p + k] = k < n ? tuples[id * 4 + k]! : -1;
+        used++;
+      }
+      slots[p + 4] = slots[p + 4]! | EXTENDS;
+    }
+    if (used > cap * 0.85) return null;
+  }
+  return slots;
+}
+
+/** The slot of word-id tuple w[s .. s + n) (-1 past n): where it is, or the empty slot it would take. */
+function slotOf(slots: Int32Array, mask: number, w: ArrayLike<number>, s: number, n: number): number {
+  const w0 = w[s]!;
+  const w1 = n > 1 ? w[s + 1]! : -1;
+  const w2 = n > 2 ? w[s + 2]! : -1;
+  const w3 = n > 3 ? w[s + 3]! : -1;
+  let h = Math.imul(w0 ^ 0x5bd1e995, 0x9e3779b1);
+  h = Math.imul(h ^ w1, 0x85ebca6b);
+  h = Math.imul(h ^ w2, 0xc2b2ae35);
+  h = Math.imul(h ^ w3, 0x27d4eb2f);
+  h ^= h >>> 15;
+  for (let i = h & mask; ; i = (i + 1) & mask) {
+    const o = i * SLOT;
+    if (slots[o + 4] === 0) return i;
+    if (slots[o] === w0 && slots[o + 1] === w1 && slots[o + 2] === w2 && slots[o + 3] === w3) return i;
   }
 }

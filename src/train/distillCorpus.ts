@@ -5,6 +5,9 @@
  *   - a labelled data set (any file or folder openDataset reads, e.g. the task's own train.tsv), or
  *     `data:PATH[#SPLIT]` to say so explicitly: the texts of its train split (or SPLIT), labels
  *     ignored. A plain `.txt` that is not a known labelled format counts as sentences.
+ *   - `augment:N:SPEC`: up to N augmented variants of each text of SPEC (any spec above), made by
+ *     src/text/augment.ts (words dropped, replaced, or a short span kept), seeded, so the stream
+ *     is the same on every run. For tasks whose in-domain text is scarce.
  * Blank texts are skipped everywhere.
  */
 import { stat } from 'node:fs/promises';
@@ -12,10 +15,19 @@ import { InputError } from '../errors.js';
 import { corpusSentences } from '../data/corpus.js';
 import { detectFile, openDataset } from '../data/open.js';
 import { resolveSplit } from '../data/dataset.js';
+import { Augmenter } from '../text/augment.js';
 
 /** Every text of the corpora, in order. */
 export async function* transferTexts(specs: readonly string[]): AsyncGenerator<string> {
   for (const spec of specs) {
+    const aug = augmentSpec(spec);
+    if (aug) {
+      const texts: string[] = [];
+      for await (const t of transferTexts([aug.inner])) texts.push(t);
+      const augmenter = new Augmenter(texts, { copies: aug.copies });
+      for (const t of texts) yield* augmenter.variants(t);
+      continue;
+    }
     const ds = await asDataset(spec);
     if (!ds) {
       for await (const s of corpusSentences(spec)) if (/\S/.test(s)) yield s;
@@ -48,6 +60,14 @@ export async function loadTransferTexts(specs: readonly string[]): Promise<strin
 
 export function emptyCorpus(specs: readonly string[]): InputError {
   return new InputError(specs.join(', ') || '(no corpus)', undefined, undefined, 'the transfer corpus holds no text');
+}
+
+/** `augment:N:SPEC` parsed; undefined for other specs. */
+function augmentSpec(spec: string): { copies: number; inner: string } | undefined {
+  if (!spec.startsWith('augment:')) return undefined;
+  const m = /^augment:(\d+):(.+)$/.exec(spec);
+  if (!m || Number(m[1]) < 1) throw new InputError(spec, undefined, undefined, 'an augmented corpus is augment:N:SPEC, N >= 1 variants per text of corpus SPEC (e.g. augment:4:data/train.tsv)');
+  return { copies: Number(m[1]), inner: m[2]! };
 }
 
 /** A spec that names a labelled data set: its path and split; undefined for sentence corpora. */

@@ -4,6 +4,7 @@ import { NgramFeaturizer, maxIds } from '../../src/text/featurizer.js';
 import { fastTextHash } from '../../src/text/fnv.js';
 import { NgramVocab } from '../../src/text/ngramVocab.js';
 import { textNgrams } from '../../src/text/ngrams.js';
+import { Rng } from '../../src/engine/random.js';
 
 const vocab = new NgramVocab(['new', 'york', 'new york', 'is', 'big', 'is big', 'cafe'], [5, 5, 4, 3, 3, 2, 1], {
   maxN: 2, lowercase: true, minCount: 1, lines: 3, words: 9, approximate: false, maxUndercount: 0, sources: [],
@@ -36,4 +37,25 @@ test('featurizeInto fills a caller buffer and stops when it is full', () => {
   const big = new Int32Array(64);
   assert.equal(f.featurizeInto('new york is big', big), maxIds(4, 2));
   assert.throws(() => new NgramFeaturizer(vocab, { buckets: -1 }), /buckets/);
+});
+
+test('the prefix-pruned lookup finds exactly what trying every n-gram finds', () => {
+  // Not prefix-closed on purpose: "a b c" and "x y z w" are in, "a b", "x y" and "x y z" are not,
+  // as happens at the cut of a frequency-ranked vocabulary; "c d" is in but "c" is not.
+  const words = ['a', 'b', 'c', 'd', 'x', 'y', 'z', 'w', 'q'];
+  const ngrams = ['a', 'b', 'a b c', 'x y z w', 'c d', 'z', 'w', 'b c', 'y z w', 'q'];
+  const v = new NgramVocab(ngrams, ngrams.map(() => 1), { maxN: 4, lowercase: true, minCount: 1, lines: 1, words: 1, approximate: false, maxUndercount: 0, sources: [] });
+  const rng = Rng.derive(3, 'featurizer-prefix');
+  for (const buckets of [0, 50]) {
+    const f = new NgramFeaturizer(v, { buckets });
+    for (let trial = 0; trial < 300; trial++) {
+      const text = Array.from({ length: 1 + rng.int(9) }, () => words[rng.int(words.length)]!).join(' ');
+      const expected = textNgrams(text, 4)
+        .map((g) => (v.id(g) >= 0 ? v.id(g) : buckets > 0 ? ngrams.length + (fastTextHash(g) % buckets) : -1))
+        .filter((id) => id >= 0);
+      assert.deepEqual(Array.from(f.featurize(text)), expected, text);
+    }
+  }
+  assert.equal(v.id('x y z'), -1); // a prefix with a slot of its own is still not an n-gram of the vocabulary
+  assert.equal(v.id('a b'), -1);
 });
