@@ -9,9 +9,9 @@
  * removed. Sizes are flags, so a full run fits the time at hand:
  *   npx tsx bench/finetune.ts                                   # defaults: about 30 min on 2 idle cores
  *   npx tsx bench/finetune.ts --max-train 400 --max-dev 200 --max-test 200 --epochs 1   # smoke run
- * Flags: --sets sst2,clinc150,dailydialog --configs full,freeze,drop,both,random --epochs N
+ * Flags: --sets sst2,clinc150,dailydialog --configs full,freeze,drop,drop-bottom,both,random --epochs N
  *   --max-train N --max-dev N --max-test N (per set: --max-train-sst2 N, ...) --freeze-layers K
- *   --drop-layers SPEC --both-drop SPEC --both-freeze K --lr-classify X --lr-reply X --batch-size N
+ *   --drop-layers SPEC (the drop variant, default top:2) --drop-bottom SPEC (default bottom:2) --both-drop SPEC --both-freeze K --lr-classify X --lr-reply X --batch-size N
  *   --max-length N --seed N --seeds 0,1,2 --pooling cls|mean|auto --threads N --model DIR --shared DIR
  * With --seeds, every variant runs once per seed (data sample, initialisation and dropout all
  * follow the seed) and the table compares means, with the spread across seeds beside them: one
@@ -49,7 +49,7 @@ const SETS: Record<string, SetSpec> = {
   clinc150: { task: 'classify', path: 'data/clinc150', metrics: ['accuracy'], maxTrain: 15000, maxDev: 1500, maxTest: 0 },
   dailydialog: { task: 'reply', path: 'data/dailydialog', metrics: ['recall_at_1', 'mrr', 'recall_at_5'], maxTrain: 15000, maxDev: 1000, maxTest: 2000 },
 };
-const CONFIGS = ['full', 'freeze', 'drop', 'both', 'random'] as const;
+const CONFIGS = ['full', 'freeze', 'drop', 'drop-bottom', 'both', 'random'] as const;
 type Config = (typeof CONFIGS)[number];
 
 const setNames = Object.keys(SETS);
@@ -64,6 +64,7 @@ const { values: a } = parseArgs({
     ...Object.fromEntries(setNames.flatMap((s) => ['train', 'dev', 'test'].map((k) => [`max-${k}-${s}`, { type: 'string' as const }]))),
     'freeze-layers': { type: 'string', default: '2' },
     'drop-layers': { type: 'string', default: 'top:2' },
+    'drop-bottom': { type: 'string', default: 'bottom:2' },
     'both-drop': { type: 'string', default: 'top:1' },
     'both-freeze': { type: 'string', default: '2' },
     'lr-classify': { type: 'string', default: '5e-4' },
@@ -92,6 +93,7 @@ const variant: Record<Config, Partial<Recipe>> = {
   full: {},
   freeze: { freezeEmbeddings: true, freezeLayers: int('freeze-layers')! },
   drop: { dropLayers: opt['drop-layers']! },
+  'drop-bottom': { dropLayers: opt['drop-bottom']! },
   both: { dropLayers: opt['both-drop']!, freezeEmbeddings: true, freezeLayers: int('both-freeze')! },
   random: { randomInit: true },
 };
