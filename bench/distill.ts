@@ -184,15 +184,17 @@ async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Recor
   const labelled = await labelCorpus({ teacher: await newRunner(), corpus: [files.train, 'npm:nlp-corpus'], out: join(dir, 'logits.bin'), overwrite: true, maxTexts: train.length + settings.transfer });
 
   log(`[${s.name}] distilling the student`);
-  const st = await distillStudent({
-    teacherLogits: join(dir, 'logits.bin'),
+  // One student recipe for every transfer set this bench tries.
+  const distil = (logits: string, out: string) => distillStudent({
+    teacherLogits: join(dir, logits),
     train: files.train,
     dev: files.dev,
-    out: join(dir, 'student'),
+    out: join(dir, out),
     shape: { dim: settings.dim, hidden: settings.hidden, maxVocab: settings.maxVocab, maxN: settings.maxN },
     recipe: { epochs: settings.studentEpochs, workers: settings.workers, hardWeight: settings.hardWeight },
     warn: (l) => log(`[${s.name}]   ${l}`),
   });
+  const st = await distil('logits.bin', 'student');
 
   log(`[${s.name}] scoring on test; one-core throughput`);
   const teacher = await loadTeacher(join(dir, 'teacher'));
@@ -212,12 +214,7 @@ async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Recor
     const augRows = await countTransferTexts([augSpec]);
     log(`[${s.name}] augmentation: labelling ${train.length} training texts + ${augRows} augmented variants + ${settings.transfer} nlp-corpus sentences`);
     const augLabelled = await labelCorpus({ teacher: await newRunner(), corpus: [files.train, augSpec, 'npm:nlp-corpus'], out: join(dir, 'logits-aug.bin'), overwrite: true, maxTexts: train.length + augRows + settings.transfer });
-    const augSt = await distillStudent({
-      teacherLogits: join(dir, 'logits-aug.bin'), train: files.train, dev: files.dev, out: join(dir, 'student-aug'),
-      shape: { dim: settings.dim, hidden: settings.hidden, maxVocab: settings.maxVocab, maxN: settings.maxN },
-      recipe: { epochs: settings.studentEpochs, workers: settings.workers, hardWeight: settings.hardWeight },
-      warn: (l) => log(`[${s.name}]   ${l}`),
-    });
+    const augSt = await distil('logits-aug.bin', 'student-aug');
     const augAcc = accuracy((await loadDan(join(dir, 'student-aug'))).predict(texts), student.labels.length, gold);
     augmented = {
       transfer_rows: augLabelled.rows, augmented_rows: augRows, accuracy: round(augAcc, 4), accuracy_ratio: round(augAcc / Math.max(tAcc, 1e-9), 4),

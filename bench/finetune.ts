@@ -11,7 +11,8 @@
  *   npx tsx bench/finetune.ts --max-train 400 --max-dev 200 --max-test 200 --epochs 1   # smoke run
  * Flags: --sets sst2,clinc150,dailydialog --configs full,freeze,drop,drop-bottom,both,random --epochs N
  *   --max-train N --max-dev N --max-test N (per set: --max-train-sst2 N, ...) --freeze-layers K
- *   --drop-layers SPEC (the drop variant, default top:2) --drop-bottom SPEC (default bottom:2) --both-drop SPEC --both-freeze K --lr-classify X --lr-reply X --batch-size N
+ *   --drop-layers SPEC (the drop variant, default top:2) --drop-bottom SPEC (default bottom:2)
+ *   --both-drop SPEC --both-freeze K --lr-classify X --lr-reply X --batch-size N
  *   --max-length N --seed N --seeds 0,1,2 --pooling cls|mean|auto --threads N --model DIR --shared DIR
  * With --seeds, every variant runs once per seed (data sample, initialisation and dropout all
  * follow the seed) and the table compares means, with the spread across seeds beside them: one
@@ -28,6 +29,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getBackend } from '../src/engine/index.js';
+import { mean, sampleStd } from '../src/bench/stats.js';
 import { loadTaskModel } from '../src/models/taskModel.js';
 import { evaluateTaskModel } from '../src/train/evaluate.js';
 import { finetune } from '../src/train/finetune.js';
@@ -145,7 +147,7 @@ for (const name of sets) {
       : {
           train_seconds: round(mean(perSeed.map((r) => r.train_seconds as number))),
           test: Object.fromEntries(spec.metrics.map((m) => [m, round4(mean(perSeed.map((r) => (r.test as Record<string, number>)[m]!)))])),
-          test_std: Object.fromEntries(spec.metrics.map((m) => [m, round4(std(perSeed.map((r) => (r.test as Record<string, number>)[m]!)))])),
+          test_std: Object.fromEntries(spec.metrics.map((m) => [m, round4(sampleStd(perSeed.map((r) => (r.test as Record<string, number>)[m]!)))])),
           trainable_parameters: one.trainable_parameters, parameters: one.parameters, layers_kept: one.layers_kept,
           recipe: variant[config], seeds: perSeed,
         };
@@ -168,16 +170,6 @@ console.log(JSON.stringify({
 
 function elapsed(): string {
   return `${((performance.now() - started) / 1000).toFixed(0)} s`;
-}
-
-function mean(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-// Sample standard deviation (n - 1).
-function std(xs: number[]): number {
-  const m = mean(xs);
-  return xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
 }
 
 function round4(x: number): number {

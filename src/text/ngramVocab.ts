@@ -47,10 +47,11 @@ export class NgramVocab {
    * ((id + 1) << 1) | EXTENDS, 0 for an empty slot. EXTENDS says a longer n-gram of the vocabulary
    * starts with this one; every proper prefix of a vocabulary n-gram has a slot (id + 1 = 0 when it
    * is not itself in the vocabulary), so the featuriser stops looking as soon as a tuple neither
-   * matches nor extends: exact, and about half the probes on real text. Keys and value share a slot so a probe touches one cache line, not two: lookups are
-   * random accesses into tens of MB, and the featuriser's time is mostly these misses.
+   * matches nor extends: exact, and about half the probes on real text. Keys and value share a
+   * slot so a probe touches one cache line, not two: lookups are random accesses into tens of MB,
+   * and the featuriser's time is mostly these misses.
    */
-  private readonly slots!: Int32Array;
+  private readonly slots: Int32Array;
   private readonly mask: number;
 
   constructor(ngrams: readonly string[], counts: Uint32Array | readonly number[], meta: NgramVocabMeta) {
@@ -74,16 +75,7 @@ export class NgramVocab {
         }
       }
     });
-    let cap = 16;
-    while (cap * 0.6 < ngrams.length) cap *= 2;
-    for (;;) {
-      const table = fillTable(cap, tuples, lengths, ngrams);
-      if (table) {
-        this.slots = table;
-        break;
-      }
-      cap *= 2; // prefix-only entries pushed the load too high: rare, only on hand-made vocabularies
-    }
+    this.slots = buildTable(tuples, lengths, ngrams);
     this.mask = this.slots.length / SLOT - 1;
   }
 
@@ -165,10 +157,18 @@ export class NgramVocab {
 
 }
 
-/**
- * The table for `tuples` (4 word ids per n-gram) at `cap` slots, or null when its load would pass
- * 0.85 (the caller doubles cap).
- */
+/** The slot table for `tuples` (4 word ids per n-gram), at a load of at most 0.6 for the n-grams. */
+function buildTable(tuples: Int32Array, lengths: Uint8Array, ngrams: readonly string[]): Int32Array {
+  let cap = 16;
+  while (cap * 0.6 < lengths.length) cap *= 2;
+  for (;;) {
+    const table = fillTable(cap, tuples, lengths, ngrams);
+    if (table) return table;
+    cap *= 2; // prefix-only entries pushed the load too high: rare, only on hand-made vocabularies
+  }
+}
+
+/** The table at `cap` slots, or null when its load would pass 0.85. */
 function fillTable(cap: number, tuples: Int32Array, lengths: Uint8Array, ngrams: readonly string[]): Int32Array | null {
   const slots = new Int32Array(cap * SLOT);
   const mask = cap - 1;
