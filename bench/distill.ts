@@ -1,6 +1,6 @@
 /**
  * Sparse distillation benchmark, one command, JSON on stdout (progress on stderr):
- *   for each set: fine-tune a BERT teacher (train/finetune.ts, from ../shared/models/bert-l4-h128-mlm
+ *   for each set: fine-tune a BERT teacher (train/finetune/finetune.ts, from ../shared/models/bert-l4-h128-mlm
  *   by default), label the training text plus nlp-corpus sentences with it, distil a DAN student,
  *   and score both on the test split: accuracy, accuracy ratio, one-core throughput from raw text
  *   to label (measured side by side in this run), sizes, training times; and fastText (Debian
@@ -30,12 +30,12 @@ import { readBundle } from '../src/io/bundle.js';
 import { loadDan } from '../src/models/dan.js';
 import { argmaxRows } from '../src/models/inference.js';
 import { bertWords } from '../src/text/bertNormalizer.js';
-import { finetune } from '../src/train/finetune.js';
-import { loadTeacher } from '../src/train/distillTeacher.js';
-import { teacherPool } from '../src/train/distillTeacherPool.js';
-import { countTransferTexts } from '../src/train/distillCorpus.js';
-import { distillStudent } from '../src/train/distillStudent.js';
-import { inProcessRunner, labelCorpus } from '../src/train/teacherLabels.js';
+import { finetune } from '../src/train/finetune/finetune.js';
+import { loadTeacher } from '../src/train/distill/teacher.js';
+import { teacherPool } from '../src/train/distill/teacherPool.js';
+import { countTransferTexts } from '../src/train/distill/corpus.js';
+import { distillStudent } from '../src/train/distill/student.js';
+import { inProcessRunner, labelCorpus } from '../src/train/distill/teacherLabels.js';
 import { studentThroughput, teacherThroughput } from '../src/demo/throughput.js';
 import { repoRoot } from './root.js';
 

@@ -31,8 +31,8 @@ import { parseArgs } from 'node:util';
 import { getBackend } from '../src/engine/index.js';
 import { mean, sampleStd } from '../src/bench/stats.js';
 import { loadTaskModel } from '../src/models/taskModel.js';
-import { evaluateTaskModel } from '../src/train/evaluate.js';
-import { finetune } from '../src/train/finetune.js';
+import { evaluateTaskModel } from '../src/train/tasks/evaluate.js';
+import { finetune } from '../src/train/finetune/finetune.js';
 import type { Recipe } from '../src/train/recipe.js';
 import { repoRoot } from './root.js';
 

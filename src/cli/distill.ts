@@ -1,11 +1,11 @@
 /**
  * `slimtext distill --teacher-logits PATH --train PATH --dev PATH --out DIR`: trains an n-gram DAN
- * student on a teacher's logits (train/distillStudent.ts). Argument parsing only.
+ * student on a teacher's logits (train/distill/student.ts). Argument parsing only.
  */
 import { availableParallelism } from 'node:os';
-import { DEFAULT_SHAPE, distillStudent } from '../train/distillStudent.js';
+import { DEFAULT_SHAPE, distillStudent } from '../train/distill/student.js';
 import { stderrProgress, silentProgress } from '../train/progress.js';
-import { DEFAULT_DISTILL_RECIPE } from '../train/sparseDistill.js';
+import { DEFAULT_DISTILL_RECIPE } from '../train/distill/sparseDistill.js';
 import { type Command, UsageError, flag, num, str } from './command.js';
 import { DATA_OPTIONS, dataOptions } from './finetune.js';
 

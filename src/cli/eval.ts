@@ -5,7 +5,7 @@
 import { type Command, UsageError, flag, num, req, str } from './command.js';
 import { DATA_OPTIONS, dataOptions, setThreads } from './finetune.js';
 import { loadAnyModel } from '../models/anyModel.js';
-import { evaluateTaskModel } from '../train/evaluate.js';
+import { evaluateTaskModel } from '../train/tasks/evaluate.js';
 
 const NAME = 'eval';
 

@@ -1,12 +1,12 @@
 /**
  * `slimtext finetune --model DIR --train PATH [--dev PATH] --task classify|pair|reply --out DIR`:
- * argument parsing only; the work is train/finetune.ts. Defaults come from train/recipe.ts.
+ * argument parsing only; the work is train/finetune/finetune.ts. Defaults come from train/recipe.ts.
  * Ctrl-C stops after the current step with a checkpoint, so `--resume` can continue the run.
  */
 import { type Command, type OptionSpec, type ParsedArgs, UsageError, flag, num, req, str } from './command.js';
 import { FORMAT_ALIASES, type OpenOptions } from '../data/index.js';
 import { getBackend } from '../engine/index.js';
-import { finetune } from '../train/finetune.js';
+import { finetune } from '../train/finetune/finetune.js';
 import { silentProgress, stderrProgress } from '../train/progress.js';
 import { DEFAULT_RECIPE as R, DEFAULT_SETTINGS as S, type Recipe } from '../train/recipe.js';
 import type { Pooling } from '../models/heads/pooling.js';

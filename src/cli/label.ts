@@ -11,9 +11,9 @@
 import cliProgress from 'cli-progress';
 import { availableParallelism } from 'node:os';
 import { getBackend } from '../engine/index.js';
-import { loadTeacher } from '../train/distillTeacher.js';
-import { teacherPool } from '../train/distillTeacherPool.js';
-import { DEFAULT_CHUNK_ROWS, DEFAULT_LABEL_BATCH, inProcessRunner, labelCorpus, type LabelProgress } from '../train/teacherLabels.js';
+import { loadTeacher } from '../train/distill/teacher.js';
+import { teacherPool } from '../train/distill/teacherPool.js';
+import { DEFAULT_CHUNK_ROWS, DEFAULT_LABEL_BATCH, inProcessRunner, labelCorpus, type LabelProgress } from '../train/distill/teacherLabels.js';
 import { type Command, UsageError, flag, num, req, str } from './command.js';
 
 const NAME = 'label';

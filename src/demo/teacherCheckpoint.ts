@@ -2,7 +2,7 @@
  * A small BERT teacher that starts from nothing: a WordPiece vocabulary made from the training
  * text (special tokens, every character alone and as a continuation `##c`, then the most frequent
  * words, so any word splits into known pieces), and a randomly initialised BERT of the given shape,
- * written as a Hugging Face checkpoint folder that fine-tuning (train/finetune.ts) reads like any
+ * written as a Hugging Face checkpoint folder that fine-tuning (train/finetune/finetune.ts) reads like any
  * downloaded one. No pretrained weights or vocabulary files are needed (none exist offline).
  */
 import { BertModel } from '../models/bert/model.js';

@@ -6,7 +6,7 @@
 import { getBackend } from '../engine/index.js';
 import type { Dan } from '../models/dan.js';
 import { argmaxRows } from '../models/inference.js';
-import type { Teacher } from '../train/distillTeacher.js';
+import type { Teacher } from '../train/distill/teacher.js';
 
 export interface Throughput {
   textsPerSecond: number;

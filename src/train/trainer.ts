@@ -18,7 +18,7 @@ import { batchesPerEpoch, epochBatches } from './batches.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 import type { Recipe } from './recipe.js';
 import { recipeDiff } from './recipe.js';
-import type { Metrics, TrainTask } from './task.js';
+import type { Metrics, TrainTask } from './tasks/task.js';
 import { hasState, loadState, saveState, type EpochRecord, type Position } from './trainState.js';
 
 export interface TrainerOptions {

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDan } from '../../src/models/dan.js';
 import { argmaxRows } from '../../src/models/inference.js';
-import { labelCorpus } from '../../src/train/teacherLabels.js';
+import { labelCorpus } from '../../src/train/distill/teacherLabels.js';
 import { spawnSync } from 'node:child_process';
 import { slimtext, slimtextArgv } from './distillRun.js';
 import { repoRoot } from '../helpers.js';
-import { TEACHER_LABELS, sentences, syntheticTeacher, teacherLogits, writeCorpus } from '../train/distillFixtures.js';
+import { TEACHER_LABELS, sentences, syntheticTeacher, teacherLogits, writeCorpus } from '../train/distill/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'slimtext-distill-cli-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLogitsFile } from '../../src/io/logitsFile.js';
 import { Dan, DanModel } from '../../src/models/dan.js';
-import { vocabFromTexts } from '../../src/train/distillVocab.js';
+import { vocabFromTexts } from '../../src/train/distill/vocab.js';
 import { slimtext } from './distillRun.js';
-import { TEACHER_LABELS, writeCorpus } from '../train/distillFixtures.js';
+import { TEACHER_LABELS, writeCorpus } from '../train/distill/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'slimtext-label-cli-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));

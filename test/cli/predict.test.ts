@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers.js';
-import { finetune } from '../../src/train/finetune.js';
+import { finetune } from '../../src/train/finetune/finetune.js';
 import { classData, pairData, replyData, tempDir, tinyCheckpoint } from '../train/fixtures.js';
 
 function slimtext(args: string[], input: string) {

@@ -5,8 +5,8 @@ import { Rng } from '../../src/engine/index.js';
 import { writeBundle } from '../../src/io/bundle.js';
 import { Dan, DanModel, loadDan } from '../../src/models/dan.js';
 import { NgramVocab } from '../../src/text/ngramVocab.js';
-import { DEFAULT_DISTILL_RECIPE, danAccuracy, distillDan } from '../../src/train/sparseDistill.js';
-import { vocabFromTexts } from '../../src/train/distillVocab.js';
+import { DEFAULT_DISTILL_RECIPE, danAccuracy, distillDan } from '../../src/train/distill/sparseDistill.js';
+import { vocabFromTexts } from '../../src/train/distill/vocab.js';
 import { withTempDir } from '../io/tempDir.js';
 
 /** Texts of random filler words with one keyword that decides the class (and a negation bigram). */

@@ -1,0 +1,50 @@
+/**
+ * The teacher side of distillation: anything that turns texts into class logits. A fine-tuned
+ * slimtext bundle (models/taskModel.ts, a BERT sequence classifier) or a DAN bundle loads as one;
+ * tests and the demo can pass any object with this shape.
+ */
+import { InputError } from '../../errors.js';
+import { readBundle } from '../../io/bundle.js';
+import { loadTaskModel } from '../../models/taskModel.js';
+import { classifierLogits, plainEncode } from '../../models/inference.js';
+import { tokenizeAll } from '../../models/textBatch.js';
+import { loadDan } from '../../models/dan.js';
+
+export interface Teacher {
+  readonly labels: readonly string[];
+  /** Logits of each text, (texts.length x labels.length) row-major. */
+  logits(texts: readonly string[]): Float32Array;
+  /** What the teacher is (recorded in logits files): folder, architecture, size. */
+  readonly info: Record<string, unknown>;
+}
+
+/** Evaluation batch size for transformer teachers (rows are length-sorted inside a call). */
+export const TEACHER_BATCH = 64;
+
+/** Loads a teacher from a slimtext model folder (a fine-tuned classifier, or a DAN). */
+export async function loadTeacher(dir: string): Promise<Teacher> {
+  const { manifest } = await readBundle(dir);
+  if (manifest.task !== 'classify') throw new InputError(dir, undefined, 'task', `a teacher must be a single-text classifier, this model's task is '${manifest.task}'`);
+  if (manifest.architecture.kind === 'dan') {
+    const dan = await loadDan(dir);
+    return { labels: dan.labels, logits: (texts) => dan.predict(texts).slice(), info: { dir, architecture: 'dan', parameters: dan.parameterCount() } };
+  }
+  const { model: tm } = await loadTaskModel(dir);
+  if (tm.task !== 'classify') throw new InputError(dir, undefined, 'task', `a teacher must be a single-text classifier, this model's task is '${tm.task}'`);
+  const padId = tm.tokenizer.padId >= 0 ? tm.tokenizer.padId : 0;
+  const encode = plainEncode(padId);
+  return {
+    labels: tm.labels,
+    logits(texts) {
+      const set = tokenizeAll(tm.tokenizer, texts, undefined, tm.maxLength);
+      return classifierLogits(tm.model, set, TEACHER_BATCH, encode);
+    },
+    info: {
+      dir,
+      architecture: String(manifest.architecture.kind ?? 'unknown'),
+      parameters: tm.model.parameterCount(),
+      max_length: tm.maxLength,
+      ...(manifest.metrics && Object.keys(manifest.metrics).length ? { metrics: manifest.metrics } : {}),
+    },
+  };
+}
