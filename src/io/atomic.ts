@@ -10,9 +10,21 @@
  * into one copy of the whole model).
  */
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+
+/**
+ * Test hook: with SLIMTEXT_CRASH_AFTER_OPS=k the process SIGKILLs itself right after its k-th file
+ * operation here (open, write, fsync, close, rename, unlink, mkdir), so tests can check that a save
+ * killed at any step leaves the old state usable and the new one complete or absent. Read once;
+ * unset (always, outside tests) it costs one comparison per operation.
+ */
+const CRASH_AFTER = Number(process.env.SLIMTEXT_CRASH_AFTER_OPS ?? 0) || 0;
+let fileOps = 0;
+function fileOp(): void {
+  if (CRASH_AFTER > 0 && ++fileOps >= CRASH_AFTER) process.kill(process.pid, 'SIGKILL');
+}
 
 /** What a writer accepts: one buffer or string, or a sequence of chunks written in order. */
 export type AtomicData = string | Uint8Array | Iterable<string | Uint8Array>;
@@ -35,6 +47,7 @@ export async function writeStreamAtomic(
   let fh: FileHandle | undefined;
   try {
     fh = await open(tmp, 'wx', opts.mode ?? 0o644);
+    fileOp();
     for await (const chunk of source) {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
       let off = 0;
@@ -42,12 +55,16 @@ export async function writeStreamAtomic(
       while (off < bytes.byteLength) {
         const { bytesWritten } = await fh.write(bytes, off, bytes.byteLength - off);
         off += bytesWritten;
+        fileOp();
       }
     }
     await fh.sync();
+    fileOp();
     await fh.close();
     fh = undefined;
+    fileOp();
     await rename(tmp, path);
+    fileOp();
   } catch (e) {
     if (fh) await fh.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
@@ -62,15 +79,22 @@ export function writeFileAtomicSync(path: string, data: AtomicData, opts: Atomic
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx', opts.mode ?? 0o644);
+    fileOp();
     for (const chunk of chunksOf(data)) {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
       let off = 0;
-      while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
+      while (off < bytes.byteLength) {
+        off += writeSync(fd, bytes, off, bytes.byteLength - off);
+        fileOp();
+      }
     }
     fsyncSync(fd);
+    fileOp();
     closeSync(fd);
     fd = undefined;
+    fileOp();
     renameSync(tmp, path);
+    fileOp();
   } catch (e) {
     if (fd !== undefined) {
       try {
@@ -89,6 +113,35 @@ export function writeFileAtomicSync(path: string, data: AtomicData, opts: Atomic
   syncDir(dirname(path));
 }
 
+/** Removes a file if it is there (one counted file operation; a missing file is not an error). */
+export async function removeFile(path: string): Promise<void> {
+  await unlink(path).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ENOENT') throw e;
+  });
+  fileOp();
+}
+
+/** mkdir -p (one counted file operation). */
+export async function makeDir(path: string): Promise<void> {
+  await mkdir(path, { recursive: true });
+  fileOp();
+}
+
+/**
+ * Removes temporary files that killed writers left in `dir` (`.NAME.PID.RAND.tmp`, for a PID that
+ * no longer runs). Returns how many were removed.
+ */
+export async function removeStaleTemps(dir: string): Promise<number> {
+  let n = 0;
+  for (const f of await readdir(dir).catch(() => [] as string[])) {
+    const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(f);
+    if (!m || processAlive(Number(m[1]))) continue;
+    await removeFile(join(dir, f));
+    n++;
+  }
+  return n;
+}
+
 export interface AtomicOptions {
   /** File mode of the new file (default 0o644). */
   mode?: number;
@@ -103,6 +156,16 @@ export interface AtomicOptions {
  */
 function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function chunksOf(data: AtomicData): Iterable<string | Uint8Array> {
@@ -122,6 +185,7 @@ function syncDir(dir: string): void {
   try {
     fd = openSync(dir, 'r');
     fsyncSync(fd);
+    fileOp();
   } catch {
     /* see above */
   } finally {

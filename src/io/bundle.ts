@@ -4,25 +4,28 @@
  *   slimtext.json               the manifest: format, version, task, architecture, labels, training
  *                               recipe, metrics, and every other file with its size and SHA-256
  *   model-<hash>.safetensors    all tensors, under Hugging Face names where one exists
- *   vocab.txt, tokenizer*.json  the tokenizer files, copied in, so the folder stands alone
- *   <name>.json                 task data (e.g. the reply set of a reply-suggestion model)
+ *   vocab-<hash>.txt, ...       the tokenizer files, copied in, so the folder stands alone
+ *   <name>-<hash>.json          task data (e.g. the reply set of a reply-suggestion model)
  *
- * Saving is atomic as a whole, not only file by file: the weights go to a new content-named file,
- * every file is written atomically, and the manifest, written last, is the commit point (a reader
- * sees the old bundle or the new one). Old weight files are removed after the commit. Loading
- * checks every listed file's size and hash, so a folder mixed from two saves is an error naming the
- * file, never a silently wrong model.
+ * Saving is all-or-nothing: EVERY file but the manifest gets a content-addressed name
+ * (`<stem>-<first 12 hex of its SHA-256><ext>`), so a save never replaces a file the current
+ * manifest refers to; the manifest, written atomically last, is the single commit point, and
+ * `names` in it maps each logical name (`vocab.txt`) to its file. A save killed at any step leaves
+ * the old bundle whole (or, in a new folder, no bundle); files the commit made unreferenced, and
+ * leftovers of killed saves, are removed after the commit and by the next save. Loading checks
+ * every listed file's size and hash. Read files through `bundleFile` / `Bundle.path`, never by a
+ * fixed name (version 1 bundles, with plain names, still load).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
 import { InputError } from '../errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { makeDir, removeFile, removeStaleTemps, writeFileAtomic } from './atomic.js';
 import { encodeSafetensors, readSafetensors, type SafeTensor, type TensorToWrite } from './safetensors.js';
 
 export const BUNDLE_FORMAT = 'slimtext-model';
-export const BUNDLE_VERSION = 1;
+export const BUNDLE_VERSION = 2;
 export const MANIFEST_FILE = 'slimtext.json';
 
 export interface FileEntry {
@@ -48,8 +51,10 @@ export interface BundleManifest {
   metrics: Record<string, unknown>;
   /** Things a user should know (pooler initialised, layers dropped, ...). */
   notes: string[];
-  /** Every file of the bundle except the manifest. */
+  /** Every file of the bundle except the manifest, by its name on disk. */
   files: Record<string, FileEntry>;
+  /** Logical name (`vocab.txt`, `responses.json`) -> name on disk (version 2; absent: the same). */
+  names?: Record<string, string>;
   created: string;
 }
 
@@ -73,6 +78,8 @@ export interface Bundle {
   tensors: Map<string, SafeTensor>;
   /** An extra JSON file's parsed content (undefined when the bundle has no such file). */
   data(name: string): unknown;
+  /** Path of a file by its logical name (`vocab.txt`), undefined when the bundle has none. */
+  path(name: string): string | undefined;
 }
 
 /** True when `dir` holds a bundle manifest. */
@@ -82,32 +89,31 @@ export function isBundle(dir: string): boolean {
 
 /** Writes (or atomically replaces) a bundle in `dir`; returns the manifest written. */
 export async function writeBundle(dir: string, input: BundleInput): Promise<BundleManifest> {
-  await mkdir(dir, { recursive: true });
+  await makeDir(dir);
+  const previous = readManifestQuietly(dir);
   const files: Record<string, FileEntry> = {};
-  const put = async (name: string, bytes: Uint8Array[] | Uint8Array): Promise<void> => {
+  const names: Record<string, string> = {};
+  const put = async (name: string, bytes: Uint8Array[] | Uint8Array): Promise<string> => {
+    if (name === MANIFEST_FILE || name in names) throw new InputError(join(dir, name), undefined, undefined, `a bundle cannot hold two files named '${name}'`);
     const chunks = Array.isArray(bytes) ? bytes : [bytes];
-    const h = createHash('sha256');
-    let n = 0;
-    for (const c of chunks) {
-      h.update(c);
-      n += c.byteLength;
-    }
-    files[name] = { bytes: n, sha256: h.digest('hex') };
-    await writeFileAtomic(join(dir, name), chunks);
+    const sha256 = hashOf(chunks);
+    const stored = storedName(name, sha256);
+    files[stored] = { bytes: chunks.reduce((n, c) => n + c.byteLength, 0), sha256 };
+    names[name] = stored;
+    await writeFileAtomic(join(dir, stored), chunks);
+    return stored;
   };
 
-  const chunks = encodeSafetensors(input.tensors, { format: 'pt' }, join(dir, 'model.safetensors'));
-  const weights = `model-${hashOf(chunks).slice(0, 12)}.safetensors`;
-  await put(weights, chunks);
+  const weights = await put('model.safetensors', encodeSafetensors(input.tensors, { format: 'pt' }, join(dir, 'model.safetensors')));
   const tokenizerNames: string[] = [];
   for (const f of input.tokenizerFiles) {
     const name = basename(f);
-    if (name === MANIFEST_FILE || name in files) throw new InputError(f, undefined, undefined, `cannot be copied into a bundle under the name '${name}'`);
+    if (name === MANIFEST_FILE || name in names) throw new InputError(f, undefined, undefined, `cannot be copied into a bundle under the name '${name}'`);
     tokenizerNames.push(name);
     await put(name, new Uint8Array(await readFile(f)));
   }
   for (const [name, value] of Object.entries(input.data ?? {})) {
-    if (name === MANIFEST_FILE || name in files || !/^[\w.-]+\.json$/.test(name)) throw new InputError(join(dir, name), undefined, undefined, 'not a usable name for a bundle data file');
+    if (name === MANIFEST_FILE || name in names || !/^[\w.-]+\.json$/.test(name)) throw new InputError(join(dir, name), undefined, undefined, 'not a usable name for a bundle data file');
     await put(name, Buffer.from(`${JSON.stringify(value)}\n`, 'utf8'));
   }
   const manifest: BundleManifest = {
@@ -122,14 +128,29 @@ export async function writeBundle(dir: string, input: BundleInput): Promise<Bund
     metrics: input.metrics ?? {},
     notes: [...(input.notes ?? [])],
     files,
+    names,
     created: new Date().toISOString(),
   };
   await writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-  // After the commit: earlier saves' weights are no longer referenced.
-  for (const f of await readdir(dir)) {
-    if (/^model-[0-9a-f]{12}\.safetensors$/.test(f) && f !== weights) await unlink(join(dir, f)).catch(() => undefined);
-  }
+  await collectGarbage(dir, manifest, previous);
   return manifest;
+}
+
+/** Path of a bundle file by its logical name (`vocab.txt`), or undefined when the bundle has none. */
+export function bundleFile(dir: string, manifest: BundleManifest, name: string): string | undefined {
+  const stored = manifest.names ? manifest.names[name] : name in manifest.files ? name : undefined;
+  return stored === undefined ? undefined : join(dir, stored);
+}
+
+/**
+ * Logical name -> path of every file of the bundle in `dir` (no hashes checked: for loaders that
+ * only need to find files, like the tokenizer's); undefined when `dir` holds no bundle.
+ */
+export function bundleFiles(dir: string): Map<string, string> | undefined {
+  const m = readManifestQuietly(dir);
+  if (!m || typeof m.files !== 'object' || m.files === null) return undefined;
+  const names = m.names ?? Object.fromEntries(Object.keys(m.files).map((f) => [f, f]));
+  return new Map(Object.entries(names).map(([name, stored]) => [name, join(dir, stored)]));
 }
 
 /** Reads and verifies a bundle. Errors name the file and what is wrong with it. */
@@ -157,14 +178,56 @@ export async function readBundle(dir: string): Promise<Bundle> {
     manifest,
     tensors: file.tensors,
     data(name) {
-      if (!(name in manifest.files)) return undefined;
-      if (!data.has(name)) data.set(name, readJson(join(dir, name)));
+      const p = bundleFile(dir, manifest, name);
+      if (p === undefined) return undefined;
+      if (!data.has(name)) data.set(name, readJson(p));
       return data.get(name);
     },
+    path: (name) => bundleFile(dir, manifest, name),
   };
 }
 
 // ------------------------------------------------------------------------------------------------
+
+/** `vocab.txt` -> `vocab-<12 hex>.txt`; `model.safetensors` -> `model-<12 hex>.safetensors`. */
+function storedName(name: string, sha256: string): string {
+  const ext = extname(name);
+  return `${name.slice(0, name.length - ext.length)}-${sha256.slice(0, 12)}${ext}`;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * After a commit: removes the files the previous manifest referred to that the new one does not,
+ * content-addressed leftovers of killed saves (a known logical name with a hash the new manifest
+ * does not use), and killed writers' temporary files. Nothing else in the folder is touched.
+ */
+async function collectGarbage(dir: string, now: BundleManifest, previous: Partial<BundleManifest> | undefined): Promise<void> {
+  const keep = new Set(Object.keys(now.files));
+  const logical = new Set([...Object.keys(now.names ?? {}), ...Object.keys(previous?.names ?? {}), ...Object.keys(previous?.files ?? {})]);
+  const patterns = [...logical].map((name) => {
+    const ext = extname(name);
+    return new RegExp(`^${escapeRe(name.slice(0, name.length - ext.length))}-[0-9a-f]{12}${escapeRe(ext)}$`);
+  });
+  const old = new Set(typeof previous?.files === 'object' && previous.files !== null ? Object.keys(previous.files) : []);
+  for (const f of await readdir(dir)) {
+    if (keep.has(f) || f === MANIFEST_FILE) continue;
+    if (old.has(f) || patterns.some((re) => re.test(f))) await removeFile(join(dir, f));
+  }
+  await removeStaleTemps(dir);
+}
+
+/** The manifest in `dir` as it stands, or undefined when there is none or it does not parse. */
+function readManifestQuietly(dir: string): Partial<BundleManifest> | undefined {
+  try {
+    const m = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as unknown;
+    return m !== null && typeof m === 'object' && !Array.isArray(m) ? (m as Partial<BundleManifest>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function hashOf(chunks: Iterable<Uint8Array>): string {
   const h = createHash('sha256');
@@ -187,6 +250,10 @@ function parseManifest(path: string): BundleManifest {
   if (typeof m.weights !== 'string' || !(m.weights in m.files!)) bad('weights', 'missing, or not one of the listed files');
   for (const [name, e] of Object.entries(m.files!)) {
     if (name.includes('/') || name.includes('\\') || name === '..' || typeof e?.bytes !== 'number' || typeof e?.sha256 !== 'string') bad(`files.${name}`, 'not a file entry {bytes, sha256} of a file in this folder');
+  }
+  if (m.names !== undefined) {
+    if (typeof m.names !== 'object' || m.names === null) bad('names', 'expected an object of logical name -> file');
+    for (const [name, stored] of Object.entries(m.names!)) if (typeof stored !== 'string' || !(stored in m.files!)) bad(`names.${name}`, 'not one of the listed files');
   }
   if (m.labels !== undefined && (!Array.isArray(m.labels) || m.labels.some((l) => typeof l !== 'string'))) bad('labels', 'expected a list of strings');
   return { recipe: {}, metrics: {}, notes: [], tokenizer: { files: [] }, ...m } as BundleManifest;

@@ -239,8 +239,8 @@ export async function loadDan(dir: string): Promise<Dan> {
   const whole = (k: string, min: number): number => (typeof a[k] === 'number' && Number.isInteger(a[k]) && (a[k] as number) >= min ? (a[k] as number) : bad(`architecture.${k}`, `expected a whole number >= ${min}`));
   const labels = m.labels ?? bad('labels', 'missing');
   const vocabName = typeof a.ngram_vocab === 'string' ? a.ngram_vocab : DAN_VOCAB_FILE;
-  if (!(vocabName in m.files)) bad('architecture.ngram_vocab', `${vocabName} is not one of the bundle's files`);
-  const vocab = NgramVocab.load(join(dir, vocabName));
+  const vocabPath = bundle.path(vocabName) ?? bad('architecture.ngram_vocab', `${vocabName} is not one of the bundle's files`);
+  const vocab = NgramVocab.load(vocabPath);
   const features: DanFeatures = { buckets: whole('buckets', 0), maxN: whole('max_n', 1) };
   const config: DanConfig = {
     rows: vocab.size + features.buckets,

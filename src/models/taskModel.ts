@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { readBundle, writeBundle, type BundleManifest } from '../io/bundle.js';
+import { bundleFiles, readBundle, writeBundle, type BundleManifest } from '../io/bundle.js';
 import { bertConfigToJson, parseBertConfig, type BertConfig } from '../io/hfCheckpoint.js';
 import { loadTokenizer, type WordPieceTokenizer } from '../text/tokenizer.js';
 import { BertModel } from './bert/model.js';
@@ -56,7 +56,8 @@ export interface SaveInfo {
 
 /** The tokenizer files of a checkpoint or bundle folder, as they should be copied into a bundle. */
 export function tokenizerFilesIn(dir: string): string[] {
-  return ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json'].map((f) => join(dir, f)).filter((p) => existsSync(p));
+  const inBundle = bundleFiles(dir);
+  return ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json'].map((f) => inBundle?.get(f) ?? join(dir, f)).filter((p) => existsSync(p));
 }
 
 export async function saveTaskModel(dir: string, tm: TaskModel, info: SaveInfo): Promise<BundleManifest> {

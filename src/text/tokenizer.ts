@@ -14,6 +14,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { bundleFiles } from '../io/bundle.js';
 import { InputError, SlimtextError } from '../errors.js';
 import { bertNormalize, bertNormalizerOptions } from './bertNormalizer.js';
 import { hfTokenizer, type HfModel, type HfNormalizer, type HfPreTokenizer, type HfTokenizer } from './hfTokenizers.js';
@@ -67,11 +68,14 @@ export function loadTokenizer(path: string, opts: LoadTokenizerOptions = {}): Wo
   if (!existsSync(path)) throw new InputError(path, undefined, undefined, 'no such file or folder (expected a vocab.txt, a tokenizer.json or a checkpoint folder)');
   const isDir = statSync(path).isDirectory();
   const dir = isDir ? path : dirname(path);
-  const configPath = join(dir, 'tokenizer_config.json');
+  // A slimtext model folder names its files through its manifest (content-addressed names).
+  const inBundle = isDir ? bundleFiles(dir) : undefined;
+  const at = (name: string) => inBundle?.get(name) ?? join(dir, name);
+  const configPath = at('tokenizer_config.json');
   const config = existsSync(configPath) ? (readJson(configPath) as TokenizerConfig) : {};
   let file = path;
   if (isDir) {
-    file = [join(dir, 'tokenizer.json'), join(dir, 'vocab.txt')].find((f) => existsSync(f)) ?? '';
+    file = [at('tokenizer.json'), at('vocab.txt')].find((f) => existsSync(f)) ?? '';
     if (!file) throw new InputError(path, undefined, undefined, 'folder has neither tokenizer.json nor vocab.txt');
   }
   if (file.endsWith('.json') && basename(file) !== 'tokenizer_config.json') {

@@ -46,9 +46,12 @@ test('a bundle round-trips tensors, manifest fields, tokenizer files and data fi
   assert.deepEqual(Array.from(b.tensors.get('ids')!.data), [7, 8]);
   assert.deepEqual(b.data('responses.json'), ['yes', 'no']);
   assert.equal(b.data('absent.json'), undefined);
-  assert.equal(readFileSync(join(d, 'vocab.txt'), 'utf8'), '[PAD]\n[UNK]\nhello\n');
+  assert.equal(readFileSync(b.path('vocab.txt')!, 'utf8'), '[PAD]\n[UNK]\nhello\n');
+  assert.match(b.path('vocab.txt')!, /vocab-[0-9a-f]{12}\.txt$/, 'every file is content-addressed');
   assert.deepEqual(m.tokenizer.files, ['vocab.txt']);
-  assert.deepEqual(Object.keys(m.files).sort(), [m.weights, 'responses.json', 'vocab.txt'].sort());
+  assert.deepEqual(Object.keys(m.names!).sort(), ['model.safetensors', 'responses.json', 'vocab.txt']);
+  assert.deepEqual(Object.keys(m.files).sort(), Object.values(m.names!).sort());
+  assert.deepEqual(readdirSync(d).sort(), [...Object.keys(m.files), MANIFEST_FILE].sort());
 });
 
 test('saving again replaces the bundle whole: new weights file, the old one removed after the manifest', async () => {
@@ -65,10 +68,11 @@ test('saving again replaces the bundle whole: new weights file, the old one remo
 test('a file that does not match the manifest is an error naming it', async () => {
   const d = dir();
   const m = await writeBundle(d, input());
-  writeFileSync(join(d, 'vocab.txt'), '[PAD]\n[UNK]\nbye\n');
-  await assert.rejects(readBundle(d), (e: unknown) => e instanceof InputError && e.file === join(d, 'vocab.txt') && /SHA-256 differs/.test(e.message));
-  rmSync(join(d, 'vocab.txt'));
-  await assert.rejects(readBundle(d), /vocab\.txt: listed in slimtext\.json but missing/);
+  const vocab = join(d, m.names!['vocab.txt']!);
+  writeFileSync(vocab, '[PAD]\n[UNK]\nbye\n');
+  await assert.rejects(readBundle(d), (e: unknown) => e instanceof InputError && e.file === vocab && /SHA-256 differs/.test(e.message));
+  rmSync(vocab);
+  await assert.rejects(readBundle(d), /vocab-[0-9a-f]{12}\.txt: listed in slimtext\.json but missing/);
   await writeBundle(d, input());
   const weights = join(d, m.weights);
   const bytes = readFileSync(weights);
@@ -83,11 +87,41 @@ test('manifests from a newer slimtext, of another format, or not bundles at all 
   const path = join(d, MANIFEST_FILE);
   const m = JSON.parse(readFileSync(path, 'utf8'));
   writeFileSync(path, JSON.stringify({ ...m, version: BUNDLE_VERSION + 1 }));
-  await assert.rejects(readBundle(d), /\(field 'version'\): version 2 was written by a newer slimtext/);
+  await assert.rejects(readBundle(d), /\(field 'version'\): version 3 was written by a newer slimtext/);
   writeFileSync(path, JSON.stringify({ ...m, format: 'other' }));
   await assert.rejects(readBundle(d), /\(field 'format'\)/);
   const hf = dir();
   writeFileSync(join(hf, 'config.json'), '{}');
   await assert.rejects(readBundle(hf), /a Hugging Face checkpoint, not a slimtext model.*slimtext finetune/);
   await assert.rejects(readBundle(dir()), /not a slimtext model folder/);
+});
+
+test('a version 1 bundle (plain file names) still loads, and saving over it removes its old files', async () => {
+  const d = dir();
+  const m = await writeBundle(d, input());
+  // Rewrite it as version 1 did: fixed names, no `names` map.
+  const files: Record<string, unknown> = {};
+  for (const [name, stored] of Object.entries(m.names!)) {
+    const plain = name === 'model.safetensors' ? m.weights : name;
+    if (plain !== stored) writeFileSync(join(d, plain), readFileSync(join(d, stored)));
+    if (plain !== stored) rmSync(join(d, stored));
+    files[plain] = m.files[stored];
+  }
+  const { names: _names, ...rest } = m;
+  writeFileSync(join(d, MANIFEST_FILE), JSON.stringify({ ...rest, version: 1, files }));
+  const b = await readBundle(d);
+  assert.equal(b.path('vocab.txt'), join(d, 'vocab.txt'));
+  assert.deepEqual(b.data('responses.json'), ['yes', 'no']);
+  await writeBundle(d, input(3));
+  assert.ok(!existsSync(join(d, 'vocab.txt')) && !existsSync(join(d, 'responses.json')), 'the old fixed-name files are removed after the commit');
+});
+
+test('stale temporary files of killed writers and leftovers of killed saves are removed by the next save', async () => {
+  const d = dir();
+  await writeBundle(d, input());
+  writeFileSync(join(d, '.model-0123456789ab.safetensors.999999.deadbeef.tmp'), 'x'); // pid 999999: not running
+  writeFileSync(join(d, 'vocab-0123456789ab.txt'), 'left by a killed save');
+  writeFileSync(join(d, 'notes.md'), 'the user\'s own file');
+  const m = await writeBundle(d, input(2));
+  assert.deepEqual(readdirSync(d).sort(), [...Object.keys(m.files), MANIFEST_FILE, 'notes.md'].sort());
 });
