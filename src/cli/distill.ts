@@ -23,6 +23,7 @@ export const command: Command = {
   usage: '--teacher-logits PATH [--train PATH] [--dev PATH] --out DIR [options]',
   options: {
     'teacher-logits': { type: 'string', help: 'logits file written by slimtext label (without it: supervised training on --train)' },
+    teacher: { type: 'string', help: 'the model folder that made --teacher-logits: refuse logits made by any other teacher' },
     corpus: { type: 'string', multiple: true, help: 'corpus specs replacing the ones the logits file names (when the files moved)' },
     train: { type: 'string', help: 'labelled training data (any format slimtext reads): hard-label mixing, fine-tuning, vocabulary' },
     'train-split': { type: 'string', help: 'split of --train' },
@@ -69,6 +70,7 @@ export const command: Command = {
     const corpus = args.values.corpus as string[] | undefined;
     const r = await distillStudent({
       teacherLogits: logits,
+      teacher: str(args, 'teacher'),
       corpus: corpus?.length ? corpus : undefined,
       train,
       trainSplit: str(args, 'train-split'),

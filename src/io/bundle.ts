@@ -136,6 +136,27 @@ export async function writeBundle(dir: string, input: BundleInput): Promise<Bund
   return manifest;
 }
 
+/**
+ * What makes a model the model it is, from its manifest alone (no weights read): the SHA-256 of its
+ * weights, of its architecture and labels, and of its tokenizer files. Recorded by `slimtext label`
+ * in logits files so that a resume, or `distill --teacher`, can refuse another teacher's logits.
+ */
+export interface ModelIdentity {
+  weights_sha256: string;
+  architecture_sha256: string;
+  tokenizer_sha256: string;
+}
+
+export function modelIdentity(manifest: BundleManifest): ModelIdentity {
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  const stored = (name: string) => manifest.names?.[name] ?? name;
+  return {
+    weights_sha256: manifest.files[manifest.weights]!.sha256,
+    architecture_sha256: sha(JSON.stringify({ task: manifest.task, architecture: manifest.architecture, labels: manifest.labels ?? null })),
+    tokenizer_sha256: sha(JSON.stringify(manifest.tokenizer.files.map((f) => [f, manifest.files[stored(f)]?.sha256 ?? null]))),
+  };
+}
+
 /** Path of a bundle file by its logical name (`vocab.txt`), or undefined when the bundle has none. */
 export function bundleFile(dir: string, manifest: BundleManifest, name: string): string | undefined {
   const stored = manifest.names ? manifest.names[name] : name in manifest.files ? name : undefined;

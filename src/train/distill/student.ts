@@ -10,10 +10,12 @@ import { join } from 'node:path';
 import { InputError, SlimtextError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { readBundle } from '../../io/bundle.js';
+import { readLogitsHeader } from '../../io/logitsFile.js';
 import { LabelMap, splitDev, type Example, type OpenOptions } from '../../data/index.js';
 import { Dan, DanModel, type Bags } from '../../models/dan.js';
 import { NgramVocab } from '../../text/ngramVocab.js';
 import { readTransferSet } from './data.js';
+import { checkLogitsTeacher } from './teacher.js';
 import { vocabFromTexts } from './vocab.js';
 import { sharedParamStorage } from './optim.js';
 import type { ProgressSink } from '../progress.js';
@@ -40,6 +42,8 @@ export const DEFAULT_SHAPE: Readonly<StudentShape> = Object.freeze({ maxVocab: 1
 export interface StudentOptions {
   /** A logits file from slimtext label; without one the student trains on labelled data alone. */
   teacherLogits?: string;
+  /** The teacher's model folder: the logits must have been made by it (checked by identity). */
+  teacher?: string;
   /** Corpus specs that replace the ones the logits file names (the files moved). */
   corpus?: readonly string[];
   train?: string;
@@ -91,6 +95,8 @@ export async function distillStudent(opts: StudentOptions): Promise<StudentResul
   };
 
   // ---- data
+  // The teacher check reads only the header, before the (long) corpus read.
+  if (opts.teacherLogits && opts.teacher) await checkLogitsTeacher(opts.teacherLogits, readLogitsHeader(opts.teacherLogits).header.teacher, opts.teacher);
   const transfer = opts.teacherLogits ? await readTransferSet(opts.teacherLogits, opts.corpus) : undefined;
   for (const n of transfer?.notes ?? []) note(n);
   let train: Example[] = [];

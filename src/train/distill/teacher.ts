@@ -4,7 +4,7 @@
  * tests and the demo can pass any object with this shape.
  */
 import { InputError } from '../../errors.js';
-import { readBundle } from '../../io/bundle.js';
+import { modelIdentity, readBundle } from '../../io/bundle.js';
 import { loadTaskModel } from '../../models/taskModel.js';
 import { classifierLogits, plainEncode } from '../../models/inference.js';
 import { tokenizeAll } from '../../models/textBatch.js';
@@ -14,7 +14,10 @@ export interface Teacher {
   readonly labels: readonly string[];
   /** Logits of each text, (texts.length x labels.length) row-major. */
   logits(texts: readonly string[]): Float32Array;
-  /** What the teacher is (recorded in logits files): folder, architecture, size. */
+  /**
+   * What the teacher is (recorded in logits files): folder, architecture, size, and `identity`
+   * (io/bundle.ts modelIdentity) for teachers loaded from a model folder.
+   */
   readonly info: Record<string, unknown>;
 }
 
@@ -27,7 +30,7 @@ export async function loadTeacher(dir: string): Promise<Teacher> {
   if (manifest.task !== 'classify') throw new InputError(dir, undefined, 'task', `a teacher must be a single-text classifier, this model's task is '${manifest.task}'`);
   if (manifest.architecture.kind === 'dan') {
     const dan = await loadDan(dir);
-    return { labels: dan.labels, logits: (texts) => dan.predict(texts).slice(), info: { dir, architecture: 'dan', parameters: dan.parameterCount() } };
+    return { labels: dan.labels, logits: (texts) => dan.predict(texts).slice(), info: { dir, architecture: 'dan', parameters: dan.parameterCount(), identity: modelIdentity(manifest) } };
   }
   const { model: tm } = await loadTaskModel(dir);
   if (tm.task !== 'classify') throw new InputError(dir, undefined, 'task', `a teacher must be a single-text classifier, this model's task is '${tm.task}'`);
@@ -44,7 +47,32 @@ export async function loadTeacher(dir: string): Promise<Teacher> {
       architecture: String(manifest.architecture.kind ?? 'unknown'),
       parameters: tm.model.parameterCount(),
       max_length: tm.maxLength,
+      identity: modelIdentity(manifest),
       ...(manifest.metrics && Object.keys(manifest.metrics).length ? { metrics: manifest.metrics } : {}),
     },
   };
+}
+
+/**
+ * Refuses logits made by another teacher: `expected` is the identity of the teacher named now,
+ * `recorded` the header's teacher. Names the first field that differs.
+ */
+export function checkSameTeacher(path: string, recorded: Record<string, unknown>, expected: unknown, named: string): void {
+  const had = recorded.identity as Record<string, unknown> | undefined;
+  if (expected === undefined && had === undefined) return;
+  if (had === undefined) {
+    throw new InputError(path, undefined, 'teacher', `records no teacher identity (written by an older slimtext), so it cannot be shown to come from ${named}; label again with --overwrite`);
+  }
+  const want = (expected ?? {}) as Record<string, unknown>;
+  const differs = Object.keys({ ...had, ...want }).find((k) => had[k] !== want[k]);
+  if (differs) {
+    const what = differs.startsWith('weights') ? 'weights' : differs.startsWith('tokenizer') ? 'tokenizer' : 'architecture or labels';
+    throw new InputError(path, undefined, 'teacher', `was labelled by another teacher (${String(recorded.dir ?? 'unknown folder')}; its ${what} differ from ${named}'s): refusing to mix two teachers' logits`);
+  }
+}
+
+/** Checks that the logits file `path` (header teacher `recorded`) was made by the model in `dir`. */
+export async function checkLogitsTeacher(path: string, recorded: Record<string, unknown>, dir: string): Promise<void> {
+  const { manifest } = await readBundle(dir);
+  checkSameTeacher(path, recorded, modelIdentity(manifest), `--teacher ${dir}`);
 }

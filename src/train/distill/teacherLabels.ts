@@ -17,7 +17,7 @@ import { InputError, SlimtextError } from '../../errors.js';
 import { LogitsWriter, readLogitsHeader, textFingerprint, type LogitsDType } from '../../io/logitsFile.js';
 import { FingerprintTable } from '../../text/fingerprintTable.js';
 import { countTransferTexts, emptyCorpus, transferTexts } from './corpus.js';
-import type { Teacher } from './teacher.js';
+import { checkSameTeacher, type Teacher } from './teacher.js';
 
 /** Something that labels batches, possibly several at once (a worker pool). */
 export interface TeacherRunner {
@@ -241,6 +241,7 @@ function openWriter(opts: LabelOptions, runner: TeacherRunner, total: number): L
     if (JSON.stringify(header.labels) !== JSON.stringify(runner.labels)) {
       throw new InputError(opts.out, undefined, 'labels', `was labelled by a teacher with labels ${JSON.stringify(header.labels)}; this teacher has ${JSON.stringify(runner.labels)}`);
     }
+    checkSameTeacher(opts.out, header.teacher, runner.info.identity, `the teacher given (${String(runner.info.dir ?? 'this teacher')})`);
     const w = LogitsWriter.resume(opts.out);
     if (w.commit.consumed > total) {
       w.close();
