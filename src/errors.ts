@@ -6,6 +6,14 @@ export class SlimtextError extends Error {
   readonly userFacing = true;
 }
 
+/**
+ * An option value the library refuses (out of range, contradicting another, an unusable output
+ * path): the command line is wrong, so the CLI exits 2 as for every usage error.
+ */
+export class OptionError extends SlimtextError {
+  readonly exitCode = 2;
+}
+
 /** Bad input data: always names the file, the 1-based line (when there is one) and the field. */
 export class InputError extends SlimtextError {
   constructor(

@@ -30,6 +30,7 @@ export const command: Command = {
     dev: { type: 'string', help: "dev data for choosing the best epoch (default: --train's dev split, else a seeded 10% of it)" },
     'dev-split': { type: 'string', help: 'split of --dev' },
     out: { type: 'string', help: 'output folder: the best student and distill_log.json' },
+    overwrite: { type: 'boolean', help: 'replace an existing model in --out (the old one stays usable until the new one is saved)' },
     vocab: { type: 'string', help: 'n-gram vocabulary from slimtext ngrams build (default: built from the transfer and training texts)' },
     'max-vocab': { type: 'string', default: String(S.maxVocab), help: 'most n-grams in a built vocabulary' },
     'max-n': { type: 'string', default: String(S.maxN), help: 'longest n-gram, 1..4' },
@@ -78,6 +79,7 @@ export const command: Command = {
       devSplit: str(args, 'dev-split'),
       data: dataOptions(args, NAME),
       out,
+      overwrite: flag(args, 'overwrite'),
       vocab: str(args, 'vocab'),
       shape: {
         maxVocab: number('max-vocab', 1, true),

@@ -11,6 +11,7 @@
 import cliProgress from 'cli-progress';
 import { availableParallelism } from 'node:os';
 import { getBackend } from '../engine/index.js';
+import { checkOutputPath } from '../io/outputPath.js';
 import { loadTeacher } from '../train/distill/teacher.js';
 import { teacherPool } from '../train/distill/teacherPool.js';
 import { DEFAULT_CHUNK_ROWS, DEFAULT_LABEL_BATCH, inProcessRunner, labelCorpus, type LabelProgress } from '../train/distill/teacherLabels.js';
@@ -56,6 +57,8 @@ export const command: Command = {
     const out = req(args, NAME, 'out');
     const dtype = str(args, 'dtype') ?? 'f32';
     if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`${NAME}: --dtype must be f32 or f16`);
+    // Before loading the teacher: a bad --out fails in a moment, not after the workers start.
+    checkOutputPath(out, { kind: 'file', overwrite: flag(args, 'overwrite'), resume: flag(args, 'resume') });
     const workers = whole('workers', 1) ?? DEFAULTS.workers;
     const threads = whole('threads', 1);
     if (threads !== undefined) getBackend().setThreads(threads);

@@ -3,6 +3,7 @@
  * core in bounded memory (src/text/ngramBuild.ts), saved atomically for the DAN student.
  */
 import cliProgress from 'cli-progress';
+import { checkOutputPath } from '../io/outputPath.js';
 import { buildNgramVocab, DEFAULT_WORKERS } from '../text/ngramBuild.js';
 import { type Command, UsageError, flag, num, req } from './command.js';
 
@@ -23,6 +24,7 @@ export const command: Command = {
     cased: { type: 'boolean', help: 'keep case and accents (default: lowercase and strip accents, as uncased BERT)' },
     workers: { type: 'string', default: String(DEFAULT_WORKERS), help: 'worker threads (0: count in the main thread)' },
     'memory-mb': { type: 'string', default: String(DEFAULTS.memoryMb), help: 'memory for the counting tables; past it, rare n-grams are pruned' },
+    overwrite: { type: 'boolean', help: 'replace an existing --out' },
     json: { type: 'boolean', help: 'print the summary as JSON on stdout' },
   },
   async run(args) {
@@ -38,6 +40,7 @@ export const command: Command = {
     const maxN = whole('max-n', 1);
     if (maxN > 4) throw new UsageError(`${name}: --max-n must be 1..4`);
     const out = req(args, name, 'out');
+    checkOutputPath(out, { kind: 'file', overwrite: flag(args, 'overwrite') });
     const json = flag(args, 'json');
 
     const bar = new cliProgress.SingleBar(

@@ -3,7 +3,7 @@
  * this one place (the CLI's --help shows these). The recipe is saved in the model bundle and in the
  * training checkpoint; `--resume` refuses a recipe that differs from the interrupted run's.
  */
-import { SlimtextError } from '../errors.js';
+import { OptionError } from '../errors.js';
 import { POOLINGS, type Pooling } from '../models/heads/pooling.js';
 import { SCORES, type Score } from '../models/heads/similarity.js';
 import { TASKS, type TaskKind } from '../models/taskModel.js';
@@ -92,7 +92,7 @@ export const DEFAULT_SETTINGS: Readonly<RunSettings> = Object.freeze({ evalBatch
 export function makeRecipe(over: Partial<Recipe>): Recipe {
   const r: Recipe = { ...DEFAULT_RECIPE, ...definedOnly(over) };
   const fail = (opt: string, why: string): never => {
-    throw new SlimtextError(`--${opt}: ${why}`);
+    throw new OptionError(`--${opt}: ${why}`);
   };
   if (!TASKS.includes(r.task)) fail('task', `'${r.task}' is not one of ${TASKS.join(', ')}`);
   const posInt = (v: number, opt: string, min = 1) => (Number.isInteger(v) && v >= min) || fail(opt, `must be an integer >= ${min}, got ${v}`);

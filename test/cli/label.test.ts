@@ -35,8 +35,8 @@ test('label: writes a logits file, --json summary; refuses to overwrite; --resum
   assert.equal(s.rows + s.duplicates, 144);
   assert.equal(readLogitsFile(out).commit.rows, s.rows);
   const again = slimtext(['label', '--teacher', t, '--corpus', join(dir, 'corpus.txt'), '--out', out]);
-  assert.equal(again.status, 1);
-  assert.match(again.stderr, /l\.bin: already exists: pass --resume/);
+  assert.equal(again.status, 2);
+  assert.match(again.stderr, /l\.bin: already exists; pass --overwrite to replace it, or --resume/);
   const resumed = slimtext(['label', '--teacher', t, '--corpus', join(dir, 'corpus.txt'), '--out', out, '--resume', '--json']);
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.equal((JSON.parse(resumed.stdout) as { labelled: number }).labelled, 0);

@@ -7,10 +7,11 @@
 import { mkdir } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
-import { InputError, SlimtextError } from '../../errors.js';
+import { InputError, OptionError, SlimtextError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { readBundle } from '../../io/bundle.js';
 import { readLogitsHeader } from '../../io/logitsFile.js';
+import { checkOutputPath } from '../../io/outputPath.js';
 import { LabelMap, splitDev, type Example, type OpenOptions } from '../../data/index.js';
 import { Dan, DanModel, type Bags } from '../../models/dan.js';
 import { NgramVocab } from '../../text/ngramVocab.js';
@@ -53,6 +54,8 @@ export interface StudentOptions {
   devSplit?: string;
   data?: OpenOptions;
   out: string;
+  /** Replace an existing model in `out`. */
+  overwrite?: boolean;
   /** A prebuilt n-gram vocabulary (slimtext ngrams build); default: built from the texts. */
   vocab?: string;
   shape?: Partial<StudentShape>;
@@ -88,6 +91,7 @@ export async function distillStudent(opts: StudentOptions): Promise<StudentResul
   const shape: StudentShape = { ...DEFAULT_SHAPE, ...definedOnly(opts.shape ?? {}) };
   const recipe: DistillRecipe = { ...DEFAULT_DISTILL_RECIPE, ...definedOnly(opts.recipe ?? {}) };
   checkShape(shape);
+  checkOutputPath(opts.out, { kind: 'folder', overwrite: opts.overwrite });
   const notes: string[] = [];
   const note = (l: string) => {
     notes.push(l);
@@ -247,16 +251,16 @@ function checkMemory(rows: number, dim: number): void {
 
 function checkShape(s: StudentShape): void {
   const whole = (v: number, name: string, min: number) => {
-    if (!(Number.isInteger(v) && v >= min)) throw new SlimtextError(`--${name} must be a whole number >= ${min}, got ${v}`);
+    if (!(Number.isInteger(v) && v >= min)) throw new OptionError(`--${name} must be a whole number >= ${min}, got ${v}`);
   };
   whole(s.maxVocab, 'max-vocab', 1);
   whole(s.maxN, 'max-n', 1);
-  if (s.maxN > 4) throw new SlimtextError(`--max-n must be 1..4, got ${s.maxN}`);
+  if (s.maxN > 4) throw new OptionError(`--max-n must be 1..4, got ${s.maxN}`);
   whole(s.minCount, 'min-count', 1);
   whole(s.buckets, 'buckets', 0);
   whole(s.dim, 'dim', 1);
   whole(s.hidden, 'hidden', 0);
-  if (!(s.dropIds >= 0 && s.dropIds < 1)) throw new SlimtextError(`--drop-ids must be in [0, 1), got ${s.dropIds}`);
+  if (!(s.dropIds >= 0 && s.dropIds < 1)) throw new OptionError(`--drop-ids must be in [0, 1), got ${s.dropIds}`);
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

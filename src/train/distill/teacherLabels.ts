@@ -12,8 +12,8 @@
  * `workers` > 1 the batches instead go to a pool of worker threads, each holding its own copy of the
  * teacher and running single-threaded kernels (distillTeacherPool.ts).
  */
-import { existsSync } from 'node:fs';
 import { InputError, SlimtextError } from '../../errors.js';
+import { checkOutputPath } from '../../io/outputPath.js';
 import { LogitsWriter, readLogitsHeader, textFingerprint, type LogitsDType } from '../../io/logitsFile.js';
 import { FingerprintTable } from '../../text/fingerprintTable.js';
 import { countTransferTexts, emptyCorpus, transferTexts } from './corpus.js';
@@ -232,7 +232,7 @@ async function label(opts: LabelOptions, runner: TeacherRunner): Promise<LabelSt
 }
 
 function openWriter(opts: LabelOptions, runner: TeacherRunner, total: number): LogitsWriter {
-  const exists = existsSync(opts.out);
+  const { exists } = checkOutputPath(opts.out, { kind: 'file', overwrite: opts.overwrite, resume: opts.resume ?? false });
   if (opts.resume && exists) {
     const { header } = readLogitsHeader(opts.out);
     if (JSON.stringify(header.corpus) !== JSON.stringify([...opts.corpus])) {
@@ -249,7 +249,6 @@ function openWriter(opts: LabelOptions, runner: TeacherRunner, total: number): L
     }
     return w;
   }
-  if (exists && !opts.overwrite) throw new InputError(opts.out, undefined, undefined, 'already exists: pass --resume to continue an interrupted run, or --overwrite to label again');
   return LogitsWriter.create(opts.out, { labels: runner.labels, teacher: runner.info, corpus: opts.corpus, dtype: opts.dtype });
 }
 

@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SlimtextError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { OutputPathError, checkOutputPath } from '../../io/outputPath.js';
 import { describeCheckpoint, readHfCheckpoint, type HfCheckpoint } from '../../io/hfCheckpoint.js';
 import { LabelMap, splitDev, unseenLabels, unseenWarning, type Example, type OpenOptions } from '../../data/index.js';
 import { BertModel } from '../../models/bert/model.js';
@@ -44,6 +45,8 @@ export interface FinetuneOptions {
   /** How to read the data files (format, columns). */
   data?: OpenOptions;
   resume?: boolean;
+  /** Replace an existing model in `out` (and discard an unfinished run's checkpoint there). */
+  overwrite?: boolean;
   progress?: ProgressSink;
   /** Warnings and notes for the user (stderr in the CLI). */
   warn?: (line: string) => void;
@@ -74,9 +77,11 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const settings: RunSettings = { ...DEFAULT_SETTINGS, ...definedOnly(opts.settings ?? {}) };
   const warn = opts.warn ?? (() => undefined);
   const stateDir = join(opts.out, CHECKPOINT_DIR);
-  if (!opts.resume && existsSync(join(stateDir, 'slimtext.json'))) {
-    throw new SlimtextError(`${opts.out} holds an unfinished run (${stateDir}); continue it with --resume, or choose another --out`);
+  if (!opts.resume && !opts.overwrite && existsSync(join(stateDir, 'slimtext.json'))) {
+    throw new OutputPathError(opts.out, `holds an unfinished run (${stateDir}); continue it with --resume, or start again with --overwrite`);
   }
+  checkOutputPath(opts.out, { kind: 'folder', overwrite: opts.overwrite, resume: opts.resume ?? false });
+  if (!opts.resume && existsSync(join(stateDir, 'slimtext.json'))) await removeState(stateDir);
   const notes: string[] = [];
   const note = (l: string) => {
     notes.push(l);

@@ -121,7 +121,7 @@ test('a logits file read against another corpus, a changed corpus on resume and 
   writeCorpus(corpus, 40, 5);
   await assert.rejects(labelCorpus({ teacher: syntheticTeacher, corpus: [corpus], out: part, resume: true }), /corpus text #0 differs from the one labelled/);
   await assert.rejects(labelCorpus({ teacher: syntheticTeacher, corpus: [other], out: part, resume: true }), /resuming needs the same corpus/);
-  await assert.rejects(labelCorpus({ teacher: syntheticTeacher, corpus: [corpus], out: part }), /already exists: pass --resume/);
+  await assert.rejects(labelCorpus({ teacher: syntheticTeacher, corpus: [corpus], out: part }), /already exists; pass --overwrite to replace it, or --resume/);
 
   const empty = join(dir, 'empty.txt');
   writeFileSync(empty, '\n  \n');
