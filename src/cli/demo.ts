@@ -27,6 +27,10 @@ export const command: Command = {
     json: { type: 'boolean', help: 'print the report as JSON on stdout (stage lines still go to stderr)' },
     quiet: { type: 'boolean', help: 'no stage lines or progress bars on stderr' },
   },
+  examples: [
+    'demo --quick',
+    'demo --json --out demo-run',
+  ],
   async run(args) {
     const base: DemoSettings = structuredClone(flag(args, 'quick') ? DEMO_QUICK : DEMO_DEFAULTS) as DemoSettings;
     const whole = (name: string, min: number): number | undefined => {

@@ -7,7 +7,7 @@ import { DEFAULT_SHAPE, distillStudent } from '../train/distill/student.js';
 import { stderrProgress, silentProgress } from '../train/progress.js';
 import { DEFAULT_DISTILL_RECIPE } from '../train/distill/sparseDistill.js';
 import { type Command, UsageError, flag, num, str } from './command.js';
-import { DATA_OPTIONS, dataOptions } from './finetune.js';
+import { DATA_OPTIONS, dataOptions } from './dataOptions.js';
 
 const NAME = 'distill';
 const R = DEFAULT_DISTILL_RECIPE;
@@ -54,6 +54,10 @@ export const command: Command = {
     quiet: { type: 'boolean', help: 'no progress bar or per-epoch lines on stderr' },
     ...DATA_OPTIONS,
   },
+  examples: [
+    'distill --teacher-logits trec.logits --teacher trec-model --train ../shared/data/trec --out trec-dan',
+    'distill --train intents.tsv --out intents-dan --table-dtype f16 --json',
+  ],
   async run(args) {
     const number = (name: string, min: number, whole: boolean): number | undefined => {
       const v = num(args, NAME, name);

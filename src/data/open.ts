@@ -38,6 +38,8 @@ export interface OpenOptions extends ClincOptions {
   encoding?: TextEncoding;
   /** TREC: keep `COARSE:fine` labels whole. */
   fineLabels?: boolean;
+  /** Skip bad rows (reported by the caller) instead of stopping at the first. */
+  skipBad?: boolean;
 }
 
 /** Every name `format` accepts, including the data sets whose format is one of the others. */

@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { readBundle } from '../../io/bundle.js';
 import { readLogitsHeader } from '../../io/logitsFile.js';
 import { checkOutputPath } from '../../io/outputPath.js';
-import { LabelMap, splitDev, type Example, type OpenOptions } from '../../data/index.js';
+import { LabelMap, splitDev, unseenLabels, unseenWarning, type Example, type OpenOptions } from '../../data/index.js';
 import { Dan, DanModel, type Bags } from '../../models/dan.js';
 import { NgramVocab } from '../../text/ngramVocab.js';
 import { readTransferSet } from './data.js';
@@ -108,15 +108,18 @@ export async function distillStudent(opts: StudentOptions): Promise<StudentResul
   let devFrom = 'none';
   if (opts.train) {
     const t = await readSplit(opts.train, opts.trainSplit, 'train', opts.data);
+    if (t.skipped) note(t.skipped);
     requireFields(t.examples, 'classify', t.file);
     train = t.examples;
     if (opts.dev) {
       const d = await readSplit(opts.dev, opts.devSplit, 'dev', opts.data);
+      if (d.skipped) note(d.skipped);
       requireFields(d.examples, 'classify', d.file);
       dev = d.examples;
       devFrom = `${opts.dev} (${d.split})`;
     } else if (t.dataset.splits.some((s) => ['dev', 'val', 'valid', 'validation'].includes(s)) && t.split !== 'dev') {
       const d = await readSplit(opts.train, 'dev', 'dev', opts.data);
+      if (d.skipped) note(d.skipped);
       dev = d.examples;
       devFrom = `${opts.train} (${d.split})`;
     } else {
@@ -128,6 +131,7 @@ export async function distillStudent(opts: StudentOptions): Promise<StudentResul
     }
   } else if (opts.dev) {
     const d = await readSplit(opts.dev, opts.devSplit, 'dev', opts.data);
+    if (d.skipped) note(d.skipped);
     requireFields(d.examples, 'classify', d.file);
     dev = d.examples;
     devFrom = `${opts.dev} (${d.split})`;
@@ -148,7 +152,10 @@ export async function distillStudent(opts: StudentOptions): Promise<StudentResul
     return y;
   };
   const trainY = ids(train, opts.train ?? 'train');
-  const devY = ids(dev, opts.dev ?? opts.train ?? 'dev');
+  // Dev labels the student cannot predict: reported as finetune reports them, and kept (counted wrong).
+  const unseen = unseenWarning(await unseenLabels(labels, dev, `dev (${devFrom})`));
+  if (unseen) note(unseen);
+  const devY = labels.encode(dev);
 
   // Dev texts stay out of training altogether, also when the teacher labelled them (e.g. dev held
   // out of a train file that was labelled whole): otherwise choosing the best epoch on dev would

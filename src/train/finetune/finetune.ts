@@ -164,14 +164,17 @@ async function buildTask(
 ): Promise<BuiltTask> {
   // ---- data
   const trainRows = await readSplit(opts.train, opts.trainSplit, 'train', opts.data, recipe.task);
+  if (trainRows.skipped) note(trainRows.skipped);
   let devExamples: Example[];
   let devInfo: DataInfo;
   if (opts.dev !== undefined) {
     const d = await readSplit(opts.dev, opts.devSplit, 'dev', opts.data, recipe.task);
+    if (d.skipped) note(d.skipped);
     devExamples = d.examples;
     devInfo = { path: opts.dev, split: d.split, rows: 0 };
   } else if (opts.devSplit !== undefined || trainRows.dataset.splits.some((s) => ['dev', 'val', 'valid', 'validation'].includes(s))) {
     const d = await readSplit(opts.train, opts.devSplit ?? 'dev', 'dev', opts.data, recipe.task);
+    if (d.skipped) note(d.skipped);
     devExamples = d.examples;
     devInfo = { path: opts.train, split: d.split, rows: 0 };
   } else {

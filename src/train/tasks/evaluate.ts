@@ -28,6 +28,7 @@ export type EvalReport = Record<string, number | string>;
 
 export async function evaluateTaskModel(tm: AnyTaskModel, path: string, opts: EvalOptions = {}): Promise<EvalReport> {
   const rows = await readSplit(path, opts.split, 'test', opts.data, tm.task);
+  if (rows.skipped) opts.warn?.(rows.skipped);
   requireFields(rows.examples, tm.task, rows.file);
   const seed = opts.seed ?? 0;
   const examples = subsample(rows.examples, opts.maxExamples ?? 0, seed, 'eval');

@@ -13,6 +13,8 @@ export interface SplitRows {
   file: string;
   split: string;
   dataset: Dataset;
+  /** Set when bad rows were skipped (OpenOptions.skipBad): one line saying how many, and the first. */
+  skipped?: string;
 }
 
 /**
@@ -27,7 +29,11 @@ export async function readSplit(path: string, split: string | undefined, fallbac
   if (name === undefined) {
     throw new InputError(path, undefined, undefined, `no split '${split ?? fallback}' (has: ${ds.splits.join(', ')}); pick one with the split option`);
   }
-  return { examples: await collect(ds.read(name)), file: ds.fileOf(name), split: name, dataset: ds };
+  const stream = ds.read(name, { skipBad: open.skipBad });
+  const examples = await collect(stream);
+  const n = stream.skipped.count;
+  const skipped = n > 0 ? `skipped ${n} bad row${n === 1 ? '' : 's'} in ${ds.fileOf(name)}; first: ${stream.skipped.first[0]?.message ?? ''}` : undefined;
+  return { examples, file: ds.fileOf(name), split: name, dataset: ds, ...(skipped ? { skipped } : {}) };
 }
 
 /** Throws an InputError naming file:line for the first row that lacks what the task needs. */
