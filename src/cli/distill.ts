@@ -121,8 +121,12 @@ export const command: Command = {
       parameters: r.parameters,
       bundle_bytes: r.bundleBytes,
       rows: r.rows,
+      finished: r.transferFinished !== false,
+      partial: r.transferFinished === false,
       log: `${r.out}/distill_log.json`,
     };
+    // Always said, --quiet or not: a student of part of the transfer set is not the whole job.
+    if (r.transferFinished === false) console.error(`slimtext ${NAME}: partial: ${logits} is from an unfinished labelling run; the student saw only its ${r.rows.transfer} rows (finish it with slimtext label --resume, then distill again)`);
     if (flag(args, 'json')) console.log(JSON.stringify(summary));
     else {
       const acc = r.best?.dev_accuracy !== undefined ? `, best dev accuracy ${r.best.dev_accuracy.toFixed(4)} (${r.best.phase} epoch ${r.best.epoch + 1})` : '';

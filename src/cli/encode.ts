@@ -3,7 +3,7 @@
  * encoder's last hidden state (one row per token, [CLS] first). With --json each output line is
  * `{"ids": [...], "last_hidden_state": [[...], ...]}` (plus "pooler_output" with --pooled).
  */
-import { createInterface } from 'node:readline';
+import { streamLineBatches } from '../data/corpusStream.js';
 import { type Command, UsageError, flag, num, req } from './command.js';
 import { BertFeatureExtractor, type TextFeatures } from '../models/bert/featureExtraction.js';
 import { getBackend } from '../engine/index.js';
@@ -43,11 +43,13 @@ export const command: Command = {
     // Lines are read in windows of several batches so that batches group similar lengths.
     const window = batchSize * WINDOW_BATCHES;
     let pending: string[] = [];
-    for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
-      pending.push(line);
-      if (pending.length >= window) {
-        await flush(pending);
-        pending = [];
+    for await (const batch of streamLineBatches(process.stdin, '<stdin>')) {
+      for (const line of batch.lines) {
+        pending.push(line);
+        if (pending.length >= window) {
+          await flush(pending);
+          pending = [];
+        }
       }
     }
     await flush(pending);

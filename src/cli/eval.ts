@@ -6,6 +6,7 @@ import { type Command, flag, req, str, whole } from './command.js';
 import { DATA_OPTIONS, dataOptions } from './dataOptions.js';
 import { setThreads } from './finetune.js';
 import { loadAnyModel } from '../models/anyModel.js';
+import { unfinishedRunNote } from '../train/finetune/finetune.js';
 import { evaluateTaskModel } from '../train/tasks/evaluate.js';
 
 const NAME = 'eval';
@@ -35,6 +36,8 @@ export const command: Command = {
     setThreads(args, NAME);
     const dir = req(args, NAME, 'model');
     const data = req(args, NAME, 'data');
+    const unfinished = unfinishedRunNote(str(args, 'model') ?? '');
+    if (unfinished) console.error(unfinished);
     const model = await loadAnyModel(dir);
     const report = await evaluateTaskModel(model, data, {
       split: str(args, 'split'), data: dataOptions(args, NAME), batchSize: whole(args, NAME, 'batch-size', 1) ?? 128, maxExamples: whole(args, NAME, 'max-examples', 1), seed: whole(args, NAME, 'seed', 0),

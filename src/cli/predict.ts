@@ -4,10 +4,11 @@
  * replies with their scores for reply models. Pair models read `TEXT<TAB>PAIR` lines.
  * Argument parsing only; the work is models/predictor.ts.
  */
-import { createInterface } from 'node:readline';
-import { type Command, UsageError, flag, num, req } from './command.js';
+import { streamLineBatches } from '../data/corpusStream.js';
+import { type Command, UsageError, flag, num, req, str } from './command.js';
 import { setThreads } from './finetune.js';
 import { loadAnyModel } from '../models/anyModel.js';
+import { unfinishedRunNote } from '../train/finetune/finetune.js';
 import { Predictor, type Ranked } from '../models/predictor.js';
 
 const NAME = 'predict';
@@ -33,6 +34,8 @@ export const command: Command = {
     const batchSize = num(args, NAME, 'batch-size') ?? 64;
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new UsageError(`${NAME}: --batch-size must be a positive integer, got ${batchSize}`);
     setThreads(args, NAME);
+    const unfinished = unfinishedRunNote(str(args, 'model') ?? '');
+    if (unfinished) console.error(unfinished);
     const model = await loadAnyModel(req(args, NAME, 'model'));
     const p = new Predictor(model, { ...(k !== undefined ? { topK: k } : {}), batchSize });
     const json = flag(args, 'json');
@@ -53,11 +56,13 @@ export const command: Command = {
       if (!process.stdout.write(out)) await new Promise((res) => process.stdout.once('drain', res));
     };
     let pending: string[] = [];
-    for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
-      pending.push(line);
-      if (pending.length >= batchSize * 8) {
-        await flush(pending);
-        pending = [];
+    for await (const batch of streamLineBatches(process.stdin, '<stdin>')) {
+      for (const line of batch.lines) {
+        pending.push(line);
+        if (pending.length >= batchSize * 8) {
+          await flush(pending);
+          pending = [];
+        }
       }
     }
     await flush(pending);

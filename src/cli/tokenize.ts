@@ -19,6 +19,7 @@ export const command: Command = {
     'max-length': { type: 'string', help: "truncate to N tokens including [CLS]/[SEP]; 0: never (default: the tokenizer's model_max_length, else 512)" },
     pairs: { type: 'boolean', help: 'each line is TEXT<TAB>PAIR, encoded as a pair (token type 1 for PAIR)' },
     tokens: { type: 'boolean', help: 'print the word pieces instead of their ids' },
+    json: { type: 'boolean', help: 'one JSON object per line: {"ids": [...], "tokens": [...]}' },
   },
   examples: [
     'tokenize --vocab ../shared/models/bert-l4-h128-mlm < lines.txt',
@@ -31,6 +32,7 @@ export const command: Command = {
     const opts = maxLength === 0 ? { truncation: false } : { maxLength: maxLength ?? tok.modelMaxLength };
     const pairs = flag(args, 'pairs');
     const asTokens = flag(args, 'tokens');
+    const json = flag(args, 'json');
     const out = process.stdout;
     for await (const batch of streamLineBatches(process.stdin, '<stdin>')) {
       let text = '';
@@ -45,7 +47,8 @@ export const command: Command = {
           b = line.slice(tab + 1);
         }
         const { ids } = tok.encode(a, b, opts);
-        text += (asTokens ? Array.from(ids, (id) => tok.idToToken(id)).join(' ') : ids.join(' ')) + '\n';
+        const pieces = asTokens || json ? Array.from(ids, (id) => tok.idToToken(id)) : [];
+        text += (json ? JSON.stringify({ ids: Array.from(ids), tokens: pieces }) : asTokens ? pieces.join(' ') : ids.join(' ')) + '\n';
       }
       if (!out.write(text)) await once(out, 'drain');
     }

@@ -1,11 +1,15 @@
 /**
  * Lines of an already-open byte stream (stdin), UTF-8 checked, naming the line of a bad byte.
+ * The one line rule of every command, the same as lines.ts applies to files: a line ends at '\n',
+ * a '\r' just before it is dropped ('\r\n'), a lone '\r' is an ordinary character, invalid
+ * UTF-8 is an error naming the line (never replaced silently).
  * lines.ts does the same for files it opens itself by path; stdin cannot go through it because
  * under Node's child_process stdin is a socket, which cannot be reopened by path (/dev/stdin).
  */
 import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import { InputError } from '../errors.js';
+import { badByteAt } from './lines.js';
 
 /** Whole lines, in batches as they arrive: text of each line ('\r\n' or '\n' ended) and its number. */
 export async function* streamLineBatches(stream: Readable | AsyncIterable<Uint8Array>, name: string): AsyncGenerator<{ lines: string[]; firstLine: number }> {
@@ -21,7 +25,8 @@ export async function* streamLineBatches(stream: Readable | AsyncIterable<Uint8A
       let start = 0;
       for (let line = next; ; line++) {
         const nl = buf.indexOf(0x0a, start);
-        if (!isUtf8(buf.subarray(start, nl < 0 ? buf.length : nl))) throw new InputError(name, line, undefined, 'invalid UTF-8');
+        const piece = buf.subarray(start, nl < 0 ? buf.length : nl);
+        if (!isUtf8(piece)) throw new InputError(name, line, undefined, `invalid UTF-8 (${badByteAt(piece)})`);
         if (nl < 0) break;
         start = nl + 1;
       }

@@ -139,7 +139,7 @@ function countNewlines(buf: Buffer): number {
 }
 
 /** 'byte 0xF0 at byte 47': where the first malformed sequence starts (runs only on a bad line). */
-function badByteAt(piece: Buffer): string {
+export function badByteAt(piece: Buffer): string {
   let i = 0;
   while (i < piece.length) {
     const b = piece[i]!;

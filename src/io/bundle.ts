@@ -17,7 +17,7 @@
  * fixed name (version 1 bundles, with plain names, still load).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { InputError } from '../errors.js';
@@ -177,6 +177,8 @@ export function bundleFiles(dir: string): Map<string, string> | undefined {
 /** Reads and verifies a bundle. Errors name the file and what is wrong with it. */
 export async function readBundle(dir: string): Promise<Bundle> {
   const path = join(dir, MANIFEST_FILE);
+  if (!existsSync(dir)) throw new InputError(dir, undefined, undefined, 'no such folder (expected a slimtext model folder)');
+  if (!statSync(dir).isDirectory()) throw new InputError(dir, undefined, undefined, 'is a file; expected a slimtext model folder');
   if (!existsSync(path)) {
     const hf = existsSync(join(dir, 'config.json'));
     throw new InputError(dir, undefined, undefined, hf

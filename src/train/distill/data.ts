@@ -15,6 +15,8 @@ export interface TransferTexts {
   logits: Float32Array;
   /** Things a user should know (an unfinished labelling run, a torn tail ignored). */
   notes: string[];
+  /** The labelling run finished (false: these are the rows of an interrupted one). */
+  finished: boolean;
 }
 
 /** The texts and teacher logits of a logits file; `corpus` replaces the specs the file names. */
@@ -43,5 +45,5 @@ export async function readTransferSet(path: string, corpus?: readonly string[]):
   if (r < positions.length) {
     throw new InputError(path, undefined, 'corpus', `the file has rows up to corpus text #${positions[positions.length - 1]}, but ${specs.join(', ')} holds only ${pos} texts: this logits file does not belong to this corpus`);
   }
-  return { header: data.header, texts, logits: data.logits, notes };
+  return { header: data.header, texts, logits: data.logits, notes, finished: data.commit.finished };
 }

@@ -30,6 +30,7 @@ import type { TrainTask } from '../tasks/task.js';
 import { readSplit, requireFields, subsample } from '../tasks/taskData.js';
 import { train, type TrainResult } from '../trainer.js';
 import { removeState } from '../trainState.js';
+import { chanceAccuracy, learningCheck } from '../learningCheck.js';
 
 export interface FinetuneOptions {
   /** Hugging Face BERT checkpoint folder. */
@@ -71,6 +72,12 @@ export interface FinetuneResult extends TrainResult {
 export const LOG_FILE = 'train_log.json';
 export const CHECKPOINT_DIR = 'checkpoint';
 
+/** A line for users of a model whose fine-tuning run did not finish (its checkpoint remains). */
+export function unfinishedRunNote(dir: string): string | undefined {
+  if (!existsSync(join(dir, CHECKPOINT_DIR, 'slimtext.json'))) return undefined;
+  return `note: ${dir} is from an unfinished run (the best epoch so far): resume it with the same slimtext finetune command and --resume`;
+}
+
 export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const start = performance.now();
   const recipe = makeRecipe(opts.recipe);
@@ -111,6 +118,10 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       ...(result.resumedFrom ? { resumed_from: result.resumedFrom } : {}),
     }, null, 2)}\n`);
 
+  const fixes = recipe.lr < 5e-4 || poolingOf(recipe) === 'cls'
+    ? `a higher --lr (small checkpoints such as a 4-layer, 128-wide BERT want about 5e-4)${poolingOf(recipe) === 'cls' && recipe.task !== 'reply' ? ', --pooling mean (no newly initialised pooler)' : ''}, more --epochs`
+    : 'more --epochs, or a lower --lr if the loss jumps about';
+  const check = learningCheck(built.chance, fixes);
   const result = await train(task, {
     recipe,
     identity: { model: opts.model, train_data: built.dataInfo.train, dev_data: built.dataInfo.dev },
@@ -130,6 +141,8 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     },
     onEpoch: async (record, soFar) => {
       const line = Object.entries(record.dev).filter(([k]) => k !== 'n').map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ');
+      const stuck = check.afterEpoch(record.epoch, record.train_loss, record.dev.accuracy);
+      if (stuck) note(stuck);
       warn(`epoch ${record.epoch + 1}/${recipe.epochs}: loss ${record.train_loss.toFixed(4)}, dev ${line} (${record.train_seconds.toFixed(1)} s training${soFar.best?.epoch === record.epoch ? ', best so far: saved' : ''})`);
       await log(soFar, 'running');
     },
@@ -149,6 +162,8 @@ interface BuiltTask {
   plans: FreezePlan[];
   layers: { kept: number[]; dropped: number[] };
   dataInfo: { train: DataInfo; dev: DataInfo };
+  /** Dev accuracy of always answering the most frequent label (classify / pair). */
+  chance?: number;
 }
 
 interface DataInfo {
@@ -220,6 +235,7 @@ async function buildTask(
 
   // ---- task
   let task: TrainTask;
+  let devChance: number | undefined;
   if (recipe.task === 'reply') {
     const model = new BiEncoder(encoders[0]!, encoders[1], { pooling, score: recipe.score, ...(recipe.scale > 0 ? { scale: recipe.scale } : {}) });
     const msgRunner = runnerFor(encoders[0]!, plans[0]!, encoders.length);
@@ -234,6 +250,8 @@ async function buildTask(
     const labels = LabelMap.fromLabels(train.map((e) => e.label!));
     const unseen = unseenWarning(await unseenLabels(labels, dev, `dev (${devInfo.path})`));
     if (unseen) note(unseen);
+    if (labels.size < 2) note(`warning: the training data has only one label ('${labels.labels[0]}'): a classifier needs at least two to learn anything`);
+    devChance = chanceAccuracy(labels.encode(dev));
     const model = new SequenceClassifier(encoders[0]!, { numLabels: labels.size, usePooler: pooler, pooling, seed: recipe.seed });
     const pairs = (xs: Example[]) => (recipe.task === 'pair' ? xs.map((e) => e.pair!) : undefined);
     task = new ClassifyTask(recipe.task, model, plans[0]!, runnerFor(encoders[0]!, plans[0]!, 1), {
@@ -241,7 +259,7 @@ async function buildTask(
       dev: tokenizeAll(tokenizer, dev.map((e) => e.text), pairs(dev), maxLength), devLabels: labels.encode(dev), labels: labels.labels,
     }, tokenizer, maxLength, settings.evalBatchSize);
   }
-  return { task, plans, layers: { kept, dropped }, dataInfo: { train: trainInfo, dev: devInfo } };
+  return { task, plans, layers: { kept, dropped }, dataInfo: { train: trainInfo, dev: devInfo }, ...(devChance !== undefined ? { chance: devChance } : {}) };
 }
 
 function describeLayers(layers: { kept: number[]; dropped: number[] }, plan: FreezePlan): string {
