@@ -4,6 +4,7 @@
  *   slimtext.json               the manifest: format, version, task, architecture, labels, training
  *                               recipe, metrics, and every other file with its size and SHA-256
  *   model-<hash>.safetensors    all tensors, under Hugging Face names where one exists
+ *   <key>-<hash>.safetensors    further weight files (a multi-task model's branches), by key
  *   vocab.txt, tokenizer*.json  the tokenizer files, copied in, so the folder stands alone
  *   <name>.json                 task data (e.g. the reply set of a reply-suggestion model)
  *
@@ -42,6 +43,8 @@ export interface BundleManifest {
   tokenizer: { files: string[] };
   /** The weights file, one of `files`. */
   weights: string;
+  /** Further weight files by key (one per branch of a multi-task model), each one of `files`. */
+  weight_files?: Record<string, string>;
   /** How the model was trained (options, data, seeds). */
   recipe: Record<string, unknown>;
   /** Held-out results at save time. */
@@ -61,6 +64,12 @@ export interface BundleInput {
   metrics?: Record<string, unknown>;
   notes?: readonly string[];
   tensors: Map<string, TensorToWrite>;
+  /**
+   * Further weight files by key ([\w.-]+), each content-named. A file already in the folder with
+   * the same name and bytes is left as it is, so changing one of them leaves the others' bytes
+   * (and the files themselves) untouched.
+   */
+  weightFiles?: Record<string, Map<string, TensorToWrite>>;
   /** Tokenizer files to copy in (kept under their own names). */
   tokenizerFiles: readonly string[];
   /** Extra JSON files, by file name. */
@@ -71,6 +80,8 @@ export interface Bundle {
   dir: string;
   manifest: BundleManifest;
   tensors: Map<string, SafeTensor>;
+  /** The tensors of a further weight file, by its key (undefined when there is no such key). */
+  weightsOf(key: string): Promise<Map<string, SafeTensor> | undefined>;
   /** An extra JSON file's parsed content (undefined when the bundle has no such file). */
   data(name: string): unknown;
 }
@@ -84,7 +95,7 @@ export function isBundle(dir: string): boolean {
 export async function writeBundle(dir: string, input: BundleInput): Promise<BundleManifest> {
   await mkdir(dir, { recursive: true });
   const files: Record<string, FileEntry> = {};
-  const put = async (name: string, bytes: Uint8Array[] | Uint8Array): Promise<void> => {
+  const put = async (name: string, bytes: Uint8Array[] | Uint8Array, keepSame = false): Promise<void> => {
     const chunks = Array.isArray(bytes) ? bytes : [bytes];
     const h = createHash('sha256');
     let n = 0;
@@ -93,12 +104,22 @@ export async function writeBundle(dir: string, input: BundleInput): Promise<Bund
       n += c.byteLength;
     }
     files[name] = { bytes: n, sha256: h.digest('hex') };
+    if (keepSame && sameFile(join(dir, name), files[name]!)) return;
     await writeFileAtomic(join(dir, name), chunks);
   };
+  const putWeights = async (key: string, tensors: Map<string, TensorToWrite>): Promise<string> => {
+    const chunks = encodeSafetensors(tensors, { format: 'pt' }, join(dir, `${key}.safetensors`));
+    const name = `${key}-${hashOf(chunks).slice(0, 12)}.safetensors`;
+    await put(name, chunks, true);
+    return name;
+  };
 
-  const chunks = encodeSafetensors(input.tensors, { format: 'pt' }, join(dir, 'model.safetensors'));
-  const weights = `model-${hashOf(chunks).slice(0, 12)}.safetensors`;
-  await put(weights, chunks);
+  const weights = await putWeights('model', input.tensors);
+  const weightFiles: Record<string, string> = {};
+  for (const [key, tensors] of Object.entries(input.weightFiles ?? {})) {
+    if (!/^[\w.-]+$/.test(key) || key === 'model') throw new InputError(join(dir, key), undefined, undefined, 'not a usable key for a bundle weight file');
+    weightFiles[key] = await putWeights(key, tensors);
+  }
   const tokenizerNames: string[] = [];
   for (const f of input.tokenizerFiles) {
     const name = basename(f);
@@ -118,6 +139,7 @@ export async function writeBundle(dir: string, input: BundleInput): Promise<Bund
     ...(input.labels ? { labels: [...input.labels] } : {}),
     tokenizer: { files: tokenizerNames },
     weights,
+    ...(input.weightFiles ? { weight_files: weightFiles } : {}),
     recipe: input.recipe ?? {},
     metrics: input.metrics ?? {},
     notes: [...(input.notes ?? [])],
@@ -127,7 +149,7 @@ export async function writeBundle(dir: string, input: BundleInput): Promise<Bund
   await writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   // After the commit: earlier saves' weights are no longer referenced.
   for (const f of await readdir(dir)) {
-    if (/^model-[0-9a-f]{12}\.safetensors$/.test(f) && f !== weights) await unlink(join(dir, f)).catch(() => undefined);
+    if (/^(model|branch-[\w.-]+)-[0-9a-f]{12}\.safetensors$/.test(f) && !(f in files)) await unlink(join(dir, f)).catch(() => undefined);
   }
   return manifest;
 }
@@ -156,6 +178,10 @@ export async function readBundle(dir: string): Promise<Bundle> {
     dir,
     manifest,
     tensors: file.tensors,
+    async weightsOf(key) {
+      const name = manifest.weight_files?.[key];
+      return name === undefined ? undefined : (await readSafetensors(join(dir, name))).tensors;
+    },
     data(name) {
       if (!(name in manifest.files)) return undefined;
       if (!data.has(name)) data.set(name, readJson(join(dir, name)));
@@ -165,6 +191,13 @@ export async function readBundle(dir: string): Promise<Bundle> {
 }
 
 // ------------------------------------------------------------------------------------------------
+
+/** True when `path` exists with exactly this size and SHA-256. */
+function sameFile(path: string, want: FileEntry): boolean {
+  if (!existsSync(path)) return false;
+  const bytes = readFileSync(path);
+  return bytes.byteLength === want.bytes && hashOf([bytes]) === want.sha256;
+}
 
 function hashOf(chunks: Iterable<Uint8Array>): string {
   const h = createHash('sha256');
@@ -187,6 +220,10 @@ function parseManifest(path: string): BundleManifest {
   if (typeof m.weights !== 'string' || !(m.weights in m.files!)) bad('weights', 'missing, or not one of the listed files');
   for (const [name, e] of Object.entries(m.files!)) {
     if (name.includes('/') || name.includes('\\') || name === '..' || typeof e?.bytes !== 'number' || typeof e?.sha256 !== 'string') bad(`files.${name}`, 'not a file entry {bytes, sha256} of a file in this folder');
+  }
+  if (m.weight_files !== undefined) {
+    if (typeof m.weight_files !== 'object' || m.weight_files === null) bad('weight_files', 'expected an object of key: file');
+    for (const [k, f] of Object.entries(m.weight_files!)) if (typeof f !== 'string' || !(f in m.files!)) bad(`weight_files.${k}`, 'missing, or not one of the listed files');
   }
   if (m.labels !== undefined && (!Array.isArray(m.labels) || m.labels.some((l) => typeof l !== 'string'))) bad('labels', 'expected a list of strings');
   return { recipe: {}, metrics: {}, notes: [], tokenizer: { files: [] }, ...m } as BundleManifest;
