@@ -23,15 +23,15 @@ import { LabelMap, splitDev, type Example, type OpenOptions } from '../../data/i
 import { BertModel } from '../../models/bert/model.js';
 import { SequenceClassifier } from '../../models/classifier.js';
 import { classifierLogits, plainEncode } from '../../models/inference.js';
-import { loadTaskModel, saveTaskModel, tokenizerFilesIn, type TaskModel } from '../../models/taskModel.js';
-import { tokenizeAll, type TokenizedSet } from '../../models/textBatch.js';
+import { loadTaskModel, saveTaskModel, tokenizerFilesIn } from '../../models/taskModel.js';
+import { tokenizeAll } from '../../models/textBatch.js';
 import type { WordPieceTokenizer } from '../../text/tokenizer.js';
-import { freezeEncoder, frozenToEval, type FreezePlan } from '../freeze.js';
+import { freezeEncoder, type FreezePlan } from '../freeze.js';
 import { PrefixCache, PrefixRunner } from '../prefixCache.js';
 import type { ProgressSink } from '../progress.js';
 import { DEFAULT_SETTINGS, makeRecipe, type Recipe, type RunSettings } from '../recipe.js';
-import { classifierMetrics } from '../tasks/classify.js';
-import type { Metrics, TrainTask } from '../tasks/task.js';
+import { ClassifyTask, classifierMetrics, type ClassifyData } from '../tasks/classify.js';
+import type { Metrics } from '../tasks/task.js';
 import { readSplit, requireFields, subsample } from '../tasks/taskData.js';
 import { train, type TrainResult } from '../trainer.js';
 import { removeState } from '../trainState.js';
@@ -151,7 +151,7 @@ export async function distillBranch(opts: BranchDistillOptions): Promise<BranchD
   warn(`teacher logits for ${set.lengths.length} texts in ${((performance.now() - t0) / 1000).toFixed(1)} s; teacher dev accuracy ${teacherDev.accuracy!.toFixed(4)}`);
 
   const runner = new PrefixRunner(bert, plan, padId, settings.cacheMb > 0 ? new PrefixCache(settings.cacheMb * 2 ** 20) : undefined);
-  const task = new BranchDistillTask(student, plan, runner, { set, hard, teacher: teacherLogits, dev, devLabels, labels: teacher.labels }, loss, tok, teacher.maxLength, settings.evalBatchSize);
+  const task = new BranchDistillTask(student, plan, runner, { train: set, trainLabels: hard, dev, devLabels, labels: teacher.labels }, teacherLogits, loss, tok, teacher.maxLength, settings.evalBatchSize);
   const tokenizerFiles = tokenizerFilesIn(opts.teacher);
   const identity = trunkIdentity(new Map(student.namedParameters()), K, tokenizerFiles);
   if (identity.id !== trunk.id) throw new SlimtextError(`the student's trunk differs from the teacher's recorded trunk ${trunk.id.slice(0, 12)} (the teacher folder was edited?)`);
@@ -183,79 +183,41 @@ export async function distillBranch(opts: BranchDistillOptions): Promise<BranchD
   };
 }
 
-interface DistillData {
-  /** Labelled rows first, then unlabelled ones. */
-  set: TokenizedSet;
-  /** Label id per row; -1 for unlabelled rows (and labels the teacher does not know). */
-  hard: Int32Array;
-  /** Teacher logits (N, C). */
-  teacher: Float32Array;
-  dev: TokenizedSet;
-  devLabels: Int32Array;
-  labels: readonly string[];
-}
-
-class BranchDistillTask implements TrainTask {
-  readonly kind = 'classify' as const;
-  readonly selectMetric = 'accuracy';
-  readonly trainLengths: Int32Array;
-
+/**
+ * Classification with the distillation loss: the training set holds the labelled rows and then the
+ * unlabelled ones (label -1), with the teacher's logits (N, C) for every row.
+ */
+class BranchDistillTask extends ClassifyTask {
   constructor(
-    readonly module: SequenceClassifier,
-    private readonly plan: FreezePlan,
-    private readonly runner: PrefixRunner,
-    private readonly data: DistillData,
+    module: SequenceClassifier, plan: FreezePlan, runner: PrefixRunner, data: ClassifyData,
+    private readonly teacher: Float32Array,
     private readonly lossSpec: BranchDistillLoss,
-    private readonly tokenizer: WordPieceTokenizer,
-    private readonly maxLength: number,
-    private readonly evalBatchSize: number,
+    tokenizer: WordPieceTokenizer, maxLength: number, evalBatchSize: number,
   ) {
-    this.trainLengths = data.set.lengths;
-    runner.register(data.set);
-    runner.register(data.dev);
+    super('classify', module, plan, runner, data, tokenizer, maxLength, evalBatchSize);
   }
 
-  setTraining(on: boolean): void {
-    this.module.train(on);
-    if (on) frozenToEval(this.module.bert, this.plan);
-  }
-
-  loss(rows: Int32Array): Tensor {
+  override loss(rows: Int32Array): Tensor {
     const { softWeight, hardWeight, temperature } = this.lossSpec;
     const C = this.data.labels.length;
-    const labelled = rows.filter((r) => this.data.hard[r]! >= 0);
-    const unlabelled = rows.filter((r) => this.data.hard[r]! < 0);
+    const hard = this.data.trainLabels;
+    const labelled = rows.filter((r) => hard[r]! >= 0);
+    const unlabelled = rows.filter((r) => hard[r]! < 0);
     let total: Tensor | undefined;
     const plus = (t: Tensor) => (total = total ? add(total, t) : t);
     for (const part of [labelled, unlabelled]) {
       if (part.length === 0) continue;
-      const { last, batch } = this.runner.run(this.data.set, part);
+      const { last, batch } = this.runner.run(this.data.train, part);
       const logits = this.module.head(last, batch.attentionMask);
       if (softWeight > 0) {
         const t = new Float32Array(part.length * C);
-        part.forEach((r, k) => t.set(this.data.teacher.subarray(r * C, (r + 1) * C), k * C));
+        part.forEach((r, k) => t.set(this.teacher.subarray(r * C, (r + 1) * C), k * C));
         // klDiv averages over its rows: weight each part by its share of the batch.
         plus(scale(klDiv(logits, new Tensor(t, [part.length, C]), { temperature }), (softWeight * part.length) / rows.length));
       }
-      if (hardWeight > 0 && part === labelled) plus(scale(crossEntropy(logits, part.map((r) => this.data.hard[r]!)), (hardWeight * part.length) / rows.length));
+      if (hardWeight > 0 && part === labelled) plus(scale(crossEntropy(logits, part.map((r) => hard[r]!)), (hardWeight * part.length) / rows.length));
     }
     return total!;
-  }
-
-  evaluate(): Metrics {
-    return classifierMetrics(classifierLogits(this.module, this.data.dev, this.evalBatchSize, this.runner.encodeRows), this.data.devLabels, this.module.numLabels);
-  }
-
-  taskModel(): TaskModel {
-    return { task: 'classify', model: this.module, labels: this.data.labels, tokenizer: this.tokenizer, maxLength: this.maxLength };
-  }
-
-  cacheStats() {
-    return this.runner.cache?.stats();
-  }
-
-  warmCache(batches: readonly Int32Array[]): void {
-    for (const rows of batches) this.runner.warm(this.data.set, rows);
   }
 }
 
