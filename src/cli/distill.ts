@@ -1,12 +1,17 @@
 /**
  * `slimtext distill --teacher-logits PATH --train PATH --dev PATH --out DIR`: trains an n-gram DAN
- * student on a teacher's logits (train/distill/student.ts). Argument parsing only.
+ * student on a teacher's logits (train/distill/student.ts).
+ * `slimtext distill --teacher BRANCH_DIR --student-layers l --train PATH --out DIR`: an l-layer
+ * branch from an L-layer branch on the same frozen trunk (train/multitask/branchDistill.ts).
+ * Argument parsing only.
  */
 import { availableParallelism } from 'node:os';
 import { DEFAULT_SHAPE, distillStudent } from '../train/distill/student.js';
 import { stderrProgress, silentProgress } from '../train/progress.js';
 import { DEFAULT_DISTILL_RECIPE } from '../train/distill/sparseDistill.js';
-import { type Command, UsageError, flag, num, str } from './command.js';
+import { DEFAULT_BRANCH_LOSS, distillBranch } from '../train/multitask/branchDistill.js';
+import { DEFAULT_RECIPE } from '../train/recipe.js';
+import { type Command, type ParsedArgs, UsageError, flag, num, str } from './command.js';
 import { DATA_OPTIONS, dataOptions } from './dataOptions.js';
 
 const NAME = 'distill';
@@ -20,10 +25,17 @@ export const command: Command = {
     'Trains an n-gram DAN student (bag of 1..N-gram embeddings -> dense + tanh -> output) on teacher logits from slimtext label: ' +
     'KL(teacher || student) x T^2 on the transfer set, optionally mixed with hard-label cross-entropy, then optional fine-tuning on the labelled data. ' +
     'Keeps the best-on-dev student in --out (a model folder that slimtext eval / predict read), with distill_log.json.',
-  usage: '--teacher-logits PATH [--train PATH] [--dev PATH] --out DIR [options]',
+  usage: '--teacher-logits PATH [--train PATH] [--dev PATH] --out DIR [options]  |  --teacher BRANCH_DIR --student-layers l --train PATH [--dev PATH] [--corpus TEXTS] --out DIR',
   options: {
+    teacher: { type: 'string', help: 'with --teacher-logits: the model folder that made them (logits of any other teacher are refused); without it, branch mode: an L-layer branch model (finetune --freeze-embeddings --freeze-layers K) to distil into an l-layer branch on the same trunk' },
+    'student-layers': { type: 'string', help: 'branch mode: layers of the student branch (initialised from the teacher branch\'s bottom l layers, its pooler and classifier)' },
+    'soft-weight': { type: 'string', help: `branch mode: weight of T^2 x KL(teacher || student) (default ${DEFAULT_BRANCH_LOSS.softWeight})` },
+    'max-train': { type: 'string', help: 'branch mode: use a seeded sample of at most N training examples' },
+    'max-dev': { type: 'string', help: 'branch mode: use a seeded sample of at most N dev examples' },
+    'max-corpus': { type: 'string', help: 'branch mode: use at most N --corpus texts' },
+    'warmup': { type: 'string', help: `branch mode: share of steps warming the learning rate up (default ${DEFAULT_RECIPE.warmupRatio})` },
+    resume: { type: 'boolean', help: 'branch mode: continue an interrupted run in --out' },
     'teacher-logits': { type: 'string', help: 'logits file written by slimtext label (without it: supervised training on --train)' },
-    teacher: { type: 'string', help: 'the model folder that made --teacher-logits: refuse logits made by any other teacher' },
     corpus: { type: 'string', multiple: true, help: 'corpus specs replacing the ones the logits file names (when the files moved)' },
     train: { type: 'string', help: 'labelled training data (any format slimtext reads): hard-label mixing, fine-tuning, vocabulary' },
     'train-split': { type: 'string', help: 'split of --train' },
@@ -39,15 +51,15 @@ export const command: Command = {
     dim: { type: 'string', default: String(S.dim), help: 'embedding width' },
     hidden: { type: 'string', default: String(S.hidden), help: 'width of the dense + tanh layer (0: none)' },
     'drop-ids': { type: 'string', default: String(S.dropIds), help: 'probability of dropping each n-gram id while training' },
-    epochs: { type: 'string', default: String(R.epochs), help: 'distillation epochs over the transfer set' },
-    'batch-size': { type: 'string', default: String(R.batchSize), help: 'texts per step' },
-    lr: { type: 'string', default: String(R.lr), help: 'peak learning rate (Adam; linear decay to 0)' },
-    temperature: { type: 'string', default: String(R.temperature), help: 'softening temperature T (loss x T^2)' },
-    'hard-weight': { type: 'string', default: String(R.hardWeight), help: 'weight of hard-label cross-entropy on --train mixed into each step (0: none)' },
+    epochs: { type: 'string', help: `distillation epochs over the transfer set (default ${R.epochs}; branch mode ${DEFAULT_RECIPE.epochs})` },
+    'batch-size': { type: 'string', help: `texts per step (default ${R.batchSize}; branch mode ${DEFAULT_RECIPE.batchSize})` },
+    lr: { type: 'string', help: `peak learning rate (Adam; linear decay to 0) (default ${R.lr}; branch mode ${1e-4})` },
+    temperature: { type: 'string', help: `softening temperature T (loss x T^2) (default ${R.temperature}; branch mode ${DEFAULT_BRANCH_LOSS.temperature})` },
+    'hard-weight': { type: 'string', help: `weight of hard-label cross-entropy on --train mixed into each step (0: none) (default ${R.hardWeight}; branch mode ${DEFAULT_BRANCH_LOSS.hardWeight})` },
     'finetune-epochs': { type: 'string', default: String(R.finetuneEpochs), help: 'cross-entropy epochs on --train after distillation' },
     'finetune-lr': { type: 'string', default: String(R.finetuneLr), help: 'peak learning rate of the fine-tuning pass' },
     'weight-decay': { type: 'string', default: String(R.weightDecay), help: 'decoupled weight decay of the dense layers' },
-    seed: { type: 'string', default: String(R.seed), help: 'seed of initialisation, data order and id dropout' },
+    seed: { type: 'string', help: `seed of initialisation, data order and id dropout (default ${R.seed}; branch mode ${DEFAULT_RECIPE.seed})` },
     workers: { type: 'string', default: String(WORKERS), help: 'training threads (Hogwild over shared parameters when > 1; 1 is deterministic)' },
     'table-dtype': { type: 'string', default: 'f32', help: 'store the n-gram table as f32 or f16 (half the size)' },
     json: { type: 'boolean', help: 'print the run summary as JSON on stdout' },
@@ -66,6 +78,10 @@ export const command: Command = {
     };
     const out = str(args, 'out');
     if (!out) throw new UsageError(`${NAME}: --out is required (see slimtext ${NAME} --help)`);
+    if (str(args, 'teacher') !== undefined && str(args, 'teacher-logits') === undefined) return branchMode(args, out, number);
+    for (const o of ['student-layers', 'soft-weight', 'max-train', 'max-dev', 'max-corpus', 'warmup', 'resume']) {
+      if (args.values[o] !== undefined) throw new UsageError(`${NAME}: --${o} belongs to branch mode (--teacher BRANCH_DIR)`);
+    }
     const logits = str(args, 'teacher-logits');
     const train = str(args, 'train');
     if (!logits && !train) throw new UsageError(`${NAME}: give --teacher-logits (from slimtext label), --train, or both`);
@@ -135,3 +151,41 @@ export const command: Command = {
     return 0;
   },
 };
+
+/** `--teacher BRANCH_DIR --student-layers l`: branch distillation. */
+async function branchMode(args: ParsedArgs, out: string, number: (name: string, min: number, whole: boolean) => number | undefined): Promise<number> {
+  const train = str(args, 'train');
+  if (!train) throw new UsageError(`${NAME}: branch mode needs --train (labelled data)`);
+  const l = number('student-layers', 1, true);
+  if (l === undefined) throw new UsageError(`${NAME}: branch mode needs --student-layers l`);
+  const quiet = flag(args, 'quiet');
+  const corpus = args.values.corpus as string[] | undefined;
+  const r = await distillBranch({
+    teacher: str(args, 'teacher')!,
+    studentLayers: l,
+    train,
+    trainSplit: str(args, 'train-split'),
+    dev: str(args, 'dev'),
+    devSplit: str(args, 'dev-split'),
+    corpus: corpus?.length ? corpus : undefined,
+    maxCorpus: number('max-corpus', 0, true),
+    out,
+    overwrite: flag(args, 'overwrite'),
+    resume: flag(args, 'resume'),
+    data: dataOptions(args, NAME),
+    recipe: {
+      epochs: number('epochs', 1, true), batchSize: number('batch-size', 1, true), lr: number('lr', 0, false), seed: number('seed', 0, true),
+      maxTrain: number('max-train', 0, true), maxDev: number('max-dev', 0, true), warmupRatio: number('warmup', 0, false),
+    },
+    loss: { temperature: number('temperature', 0, false), hardWeight: number('hard-weight', 0, false), softWeight: number('soft-weight', 0, false) },
+    progress: quiet ? silentProgress : stderrProgress(),
+    warn: quiet ? undefined : (line) => console.error(line),
+  });
+  const summary = {
+    out: r.out, start_layer: r.startLayer, teacher_layers: r.teacherLayers, student_layers: r.studentLayers, best: r.best, teacher_dev: r.teacherDev,
+    epochs: r.history, rows: r.rows, train_seconds: r.trainSeconds, wall_seconds: r.wallSeconds, completed: r.completed,
+  };
+  if (flag(args, 'json')) console.log(JSON.stringify(summary));
+  else console.log(`branch -> ${r.out}: ${r.studentLayers} of ${r.teacherLayers} layers from layer ${r.startLayer}; best dev accuracy ${r.best?.metrics.accuracy?.toFixed(4) ?? '-'} (teacher ${r.teacherDev.accuracy?.toFixed(4)}); ${r.trainSeconds} s training, ${r.wallSeconds} s in all`);
+  return r.completed ? 0 : 130;
+}

@@ -16,9 +16,10 @@ export const command: Command = {
   summary:
     'Evaluate a fine-tuned model on a data split: accuracy, macro_f1, n and throughput_per_s for classifiers; ' +
     'recall_at_1, recall_at_5 and mrr on the 1-of-100 reply retrieval test for reply models.',
-  usage: '--model DIR --data PATH [--split test] [--threads N] [--json]',
+  usage: '--model DIR [--task NAME] --data PATH [--split test] [--threads N] [--json]',
   options: {
     model: { type: 'string', help: 'a model folder written by slimtext finetune or slimtext distill' },
+    task: { type: 'string', help: 'the task to evaluate, for a multi-task model (slimtext merge)' },
     data: { type: 'string', help: 'evaluation data (any format slimtext reads)' },
     split: { type: 'string', help: 'split to evaluate (default: the only split, else test)' },
     'batch-size': { type: 'string', default: '128', help: 'examples per batch' },
@@ -36,9 +37,9 @@ export const command: Command = {
     setThreads(args, NAME);
     const dir = req(args, NAME, 'model');
     const data = req(args, NAME, 'data');
-    const unfinished = unfinishedRunNote(str(args, 'model') ?? '');
+    const unfinished = unfinishedRunNote(dir);
     if (unfinished) console.error(unfinished);
-    const model = await loadAnyModel(dir);
+    const model = await loadAnyModel(dir, { task: str(args, 'task') });
     const report = await evaluateTaskModel(model, data, {
       split: str(args, 'split'), data: dataOptions(args, NAME), batchSize: whole(args, NAME, 'batch-size', 1) ?? 128, maxExamples: whole(args, NAME, 'max-examples', 1), seed: whole(args, NAME, 'seed', 0),
       warn: (l) => console.error(l),

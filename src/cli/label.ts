@@ -28,7 +28,8 @@ export const command: Command = {
   usage: '--teacher DIR --corpus SPEC... --out PATH [--resume] [--workers N] [--json]',
   positionals: true,
   options: {
-    teacher: { type: 'string', help: 'a classifier folder written by slimtext finetune (or a DAN)' },
+    teacher: { type: 'string', help: 'a classifier folder written by slimtext finetune (or a DAN, or a multi-task model with --task)' },
+    task: { type: 'string', help: 'the task to label with, when --teacher is a multi-task model (slimtext merge)' },
     corpus: { type: 'string', multiple: true, help: 'transfer corpus (repeatable; more may follow as plain arguments)' },
     out: { type: 'string', help: 'the logits file to write' },
     resume: { type: 'boolean', help: 'continue an interrupted run in --out (same teacher and corpus)' },
@@ -66,7 +67,8 @@ export const command: Command = {
     const workers = whole('workers', 1) ?? DEFAULTS.workers;
     const threads = whole('threads', 1);
     if (threads !== undefined) getBackend().setThreads(threads);
-    const teacher = workers > 1 ? await teacherPool(dir, workers) : inProcessRunner(await loadTeacher(dir));
+    const task = str(args, 'task');
+    const teacher = workers > 1 ? await teacherPool(dir, workers, task) : inProcessRunner(await loadTeacher(dir, task));
 
     const bar = new cliProgress.SingleBar(
       { stream: process.stderr, format: 'labelling [{bar}] {percentage}% | {value}/{total} texts | {rows} rows, {dups} repeats | {rate} texts/s | eta {eta_formatted}', hideCursor: true, etaBuffer: 50 },

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   label: async () => (await import('./label.js')).command,
   distill: async () => (await import('./distill.js')).command,
   demo: async () => (await import('./demo.js')).command,
+  merge: async () => (await import('./merge.js')).command,
 };
 
 async function topHelp(): Promise<string> {

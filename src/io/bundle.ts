@@ -4,6 +4,7 @@
  *   slimtext.json               the manifest: format, version, task, architecture, labels, training
  *                               recipe, metrics, and every other file with its size and SHA-256
  *   model-<hash>.safetensors    all tensors, under Hugging Face names where one exists
+ *   <key>-<hash>.safetensors    further weight files (a multi-task model's branches), by key
  *   vocab-<hash>.txt, ...       the tokenizer files, copied in, so the folder stands alone
  *   <name>-<hash>.json          task data (e.g. the reply set of a reply-suggestion model)
  *
@@ -45,6 +46,8 @@ export interface BundleManifest {
   tokenizer: { files: string[] };
   /** The weights file, one of `files`. */
   weights: string;
+  /** Further weight files by key (one per branch of a multi-task model), each one of `files`. */
+  weight_files?: Record<string, string>;
   /** How the model was trained (options, data, seeds). */
   recipe: Record<string, unknown>;
   /** Held-out results at save time. */
@@ -66,6 +69,12 @@ export interface BundleInput {
   metrics?: Record<string, unknown>;
   notes?: readonly string[];
   tensors: Map<string, TensorToWrite>;
+  /**
+   * Further weight files by key ([\w.-]+), each content-named. A file already in the folder with
+   * the same name and bytes is left as it is, so changing one of them leaves the others' bytes
+   * (and the files themselves) untouched.
+   */
+  weightFiles?: Record<string, Map<string, TensorToWrite>>;
   /** Tokenizer files to copy in (kept under their own names). */
   tokenizerFiles: readonly string[];
   /** Extra JSON files, by file name. */
@@ -76,6 +85,8 @@ export interface Bundle {
   dir: string;
   manifest: BundleManifest;
   tensors: Map<string, SafeTensor>;
+  /** The tensors of a further weight file, by its key (undefined when there is no such key). */
+  weightsOf(key: string): Promise<Map<string, SafeTensor> | undefined>;
   /** An extra JSON file's parsed content (undefined when the bundle has no such file). */
   data(name: string): unknown;
   /** Path of a file by its logical name (`vocab.txt`), undefined when the bundle has none. */
@@ -100,11 +111,19 @@ export async function writeBundle(dir: string, input: BundleInput): Promise<Bund
     const stored = storedName(name, sha256);
     files[stored] = { bytes: chunks.reduce((n, c) => n + c.byteLength, 0), sha256 };
     names[name] = stored;
-    await writeFileAtomic(join(dir, stored), chunks);
+    // A content-addressed file already there with these bytes stays as it is: changing one branch of
+    // a multi-task model leaves the other branches' files untouched.
+    if (!sameFile(join(dir, stored), files[stored]!)) await writeFileAtomic(join(dir, stored), chunks);
     return stored;
   };
-
-  const weights = await put('model.safetensors', encodeSafetensors(input.tensors, { format: 'pt' }, join(dir, 'model.safetensors')));
+  const putWeights = (key: string, tensors: Map<string, TensorToWrite>): Promise<string> =>
+    put(`${key}.safetensors`, encodeSafetensors(tensors, { format: 'pt' }, join(dir, `${key}.safetensors`)));
+  const weights = await putWeights('model', input.tensors);
+  const weightFiles: Record<string, string> = {};
+  for (const [key, tensors] of Object.entries(input.weightFiles ?? {})) {
+    if (!/^[\w.-]+$/.test(key) || key === 'model') throw new InputError(join(dir, key), undefined, undefined, 'not a usable key for a bundle weight file');
+    weightFiles[key] = await putWeights(key, tensors);
+  }
   const tokenizerNames: string[] = [];
   for (const f of input.tokenizerFiles) {
     const name = basename(f);
@@ -124,6 +143,7 @@ export async function writeBundle(dir: string, input: BundleInput): Promise<Bund
     ...(input.labels ? { labels: [...input.labels] } : {}),
     tokenizer: { files: tokenizerNames },
     weights,
+    ...(input.weightFiles ? { weight_files: weightFiles } : {}),
     recipe: input.recipe ?? {},
     metrics: input.metrics ?? {},
     notes: [...(input.notes ?? [])],
@@ -200,6 +220,10 @@ export async function readBundle(dir: string): Promise<Bundle> {
     dir,
     manifest,
     tensors: file.tensors,
+    async weightsOf(key) {
+      const name = manifest.weight_files?.[key];
+      return name === undefined ? undefined : (await readSafetensors(join(dir, name))).tensors;
+    },
     data(name) {
       const p = bundleFile(dir, manifest, name);
       if (p === undefined) return undefined;
@@ -252,6 +276,13 @@ function readManifestQuietly(dir: string): Partial<BundleManifest> | undefined {
   }
 }
 
+/** True when `path` exists with exactly this size and SHA-256. */
+function sameFile(path: string, want: FileEntry): boolean {
+  if (!existsSync(path)) return false;
+  const bytes = readFileSync(path);
+  return bytes.byteLength === want.bytes && hashOf([bytes]) === want.sha256;
+}
+
 function hashOf(chunks: Iterable<Uint8Array>): string {
   const h = createHash('sha256');
   for (const c of chunks) h.update(c);
@@ -277,6 +308,10 @@ function parseManifest(path: string): BundleManifest {
   if (m.names !== undefined) {
     if (typeof m.names !== 'object' || m.names === null) bad('names', 'expected an object of logical name -> file');
     for (const [name, stored] of Object.entries(m.names!)) if (typeof stored !== 'string' || !(stored in m.files!)) bad(`names.${name}`, 'not one of the listed files');
+  }
+  if (m.weight_files !== undefined) {
+    if (typeof m.weight_files !== 'object' || m.weight_files === null) bad('weight_files', 'expected an object of key: file');
+    for (const [k, f] of Object.entries(m.weight_files!)) if (typeof f !== 'string' || !(f in m.files!)) bad(`weight_files.${k}`, 'missing, or not one of the listed files');
   }
   if (m.labels !== undefined && (!Array.isArray(m.labels) || m.labels.some((l) => typeof l !== 'string'))) bad('labels', 'expected a list of strings');
   return { recipe: {}, metrics: {}, notes: [], tokenizer: { files: [] }, ...m } as BundleManifest;

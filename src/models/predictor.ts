@@ -7,6 +7,7 @@
 import { Tensor, matmul } from '../engine/index.js';
 import { classifierLogits, plainEncode, sideVectors, softmaxRows, type EncodeRows } from './inference.js';
 import { isDan, type AnyTaskModel } from './anyModel.js';
+import type { MultiTaskModel, TaskBranch } from './multiTask.js';
 import { tokenizeAll } from './textBatch.js';
 
 export interface Ranked {
@@ -61,6 +62,33 @@ export class Predictor {
       this.replyVectors = new Tensor(sideVectors(tm.model, 'reply', set, this.batchSize, this.encode), [tm.responses.length, tm.model.messageEncoder.config.hiddenSize]);
     }
     return this.replyVectors;
+  }
+}
+
+/** Every chosen task of a multi-task model for each input, the trunk run once per batch. */
+export class MultiTaskPredictor {
+  readonly topK: number;
+  readonly tasks: readonly TaskBranch[];
+  private readonly batchSize: number;
+
+  constructor(readonly mt: MultiTaskModel, tasks?: readonly string[], opts: PredictorOptions = {}) {
+    this.tasks = mt.select(tasks);
+    this.topK = Math.max(1, opts.topK ?? 1);
+    this.batchSize = opts.batchSize ?? 64;
+  }
+
+  /** One object per input: task name -> its ranked labels, best first. */
+  predict(texts: readonly string[]): Record<string, Ranked[]>[] {
+    if (texts.length === 0) return [];
+    const probs = this.mt.probabilities(texts, this.tasks, this.batchSize);
+    const out: Record<string, Ranked[]>[] = texts.map(() => ({}));
+    this.tasks.forEach((t, k) => {
+      const labels = t.spec.labels;
+      topRows(probs[k]!, labels.length, this.topK, (j) => labels[j]!).forEach((r, i) => {
+        out[i]![t.spec.name] = r;
+      });
+    });
+    return out;
   }
 }
 

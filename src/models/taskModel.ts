@@ -52,6 +52,8 @@ export interface SaveInfo {
   recipe?: Record<string, unknown>;
   metrics?: Record<string, unknown>;
   notes?: readonly string[];
+  /** The frozen trunk this model is a branch of (train/trunk.ts), recorded as architecture.trunk. */
+  trunk?: object;
 }
 
 /** The tokenizer files of a checkpoint or bundle folder, as they should be copied into a bundle. */
@@ -82,6 +84,7 @@ export async function saveTaskModel(dir: string, tm: TaskModel, info: SaveInfo):
           num_labels: tm.model.numLabels,
           dropout: tm.model.dropout.p,
           max_length: tm.maxLength,
+          ...(info.trunk ? { trunk: info.trunk } : {}),
         };
   return writeBundle(dir, {
     task: tm.task,

@@ -4,8 +4,10 @@
  * tests and the demo can pass any object with this shape.
  */
 import { InputError } from '../../errors.js';
-import { modelIdentity, readBundle } from '../../io/bundle.js';
-import { loadTaskModel } from '../../models/taskModel.js';
+import { modelIdentity, readBundle, type BundleManifest } from '../../io/bundle.js';
+import { loadTaskModel, type ClassifierTaskModel } from '../../models/taskModel.js';
+import { loadAnyModel } from '../../models/anyModel.js';
+import { MULTITASK_TASK } from '../../models/multiTask.js';
 import { classifierLogits, plainEncode } from '../../models/inference.js';
 import { tokenizeAll } from '../../models/textBatch.js';
 import { loadDan } from '../../models/dan.js';
@@ -24,9 +26,14 @@ export interface Teacher {
 /** Evaluation batch size for transformer teachers (rows are length-sorted inside a call). */
 export const TEACHER_BATCH = 64;
 
-/** Loads a teacher from a slimtext model folder (a fine-tuned classifier, or a DAN). */
-export async function loadTeacher(dir: string): Promise<Teacher> {
+/** Loads a teacher from a slimtext model folder (a fine-tuned classifier, a DAN, or one task of a multi-task model). */
+export async function loadTeacher(dir: string, task?: string): Promise<Teacher> {
   const { manifest } = await readBundle(dir);
+  if (manifest.task === MULTITASK_TASK || task !== undefined) {
+    const tm = await loadAnyModel(dir, { task });
+    if (tm.task !== 'classify' || 'kind' in tm) throw new InputError(dir, undefined, 'task', 'a teacher must be a single-text classifier');
+    return transformerTeacher(dir, tm, manifest, { task });
+  }
   if (manifest.task !== 'classify') throw new InputError(dir, undefined, 'task', `a teacher must be a single-text classifier, this model's task is '${manifest.task}'`);
   if (manifest.architecture.kind === 'dan') {
     const dan = await loadDan(dir);
@@ -34,6 +41,10 @@ export async function loadTeacher(dir: string): Promise<Teacher> {
   }
   const { model: tm } = await loadTaskModel(dir);
   if (tm.task !== 'classify') throw new InputError(dir, undefined, 'task', `a teacher must be a single-text classifier, this model's task is '${tm.task}'`);
+  return transformerTeacher(dir, tm, manifest, {});
+}
+
+function transformerTeacher(dir: string, tm: ClassifierTaskModel, manifest: BundleManifest, extra: Record<string, unknown>): Teacher {
   const padId = tm.tokenizer.padId >= 0 ? tm.tokenizer.padId : 0;
   const encode = plainEncode(padId);
   return {
@@ -44,6 +55,7 @@ export async function loadTeacher(dir: string): Promise<Teacher> {
     },
     info: {
       dir,
+      ...(extra.task !== undefined ? { task: extra.task } : {}),
       architecture: String(manifest.architecture.kind ?? 'unknown'),
       parameters: tm.model.parameterCount(),
       max_length: tm.maxLength,

@@ -9,9 +9,9 @@ import { loadTeacher } from './teacher.js';
 
 const port = parentPort;
 if (!port) throw new Error('teacherWorker runs as a worker thread');
-const { dir } = workerData as { dir: string };
+const { dir, task } = workerData as { dir: string; task?: string };
 getBackend().setThreads(1);
-const teacher = await loadTeacher(dir).catch((e: Error) => {
+const teacher = await loadTeacher(dir, task).catch((e: Error) => {
   port.postMessage({ type: 'error', message: e.message, userFacing: (e as { userFacing?: boolean }).userFacing === true });
   return undefined;
 });

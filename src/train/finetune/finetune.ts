@@ -29,6 +29,7 @@ import { buildResponseSet } from '../tasks/responseSet.js';
 import type { TrainTask } from '../tasks/task.js';
 import { readSplit, requireFields, subsample } from '../tasks/taskData.js';
 import { train, type TrainResult } from '../trainer.js';
+import { trunkIdentity, type TrunkIdentity } from '../trunk.js';
 import { removeState } from '../trainState.js';
 import { chanceAccuracy, learningCheck } from '../learningCheck.js';
 
@@ -109,6 +110,12 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   await mkdir(opts.out, { recursive: true });
   const logFile = join(opts.out, LOG_FILE);
   const tokenizerFiles = tokenizerFilesIn(opts.model);
+  // A classifier whose embeddings and bottom layers are frozen is a branch of that frozen trunk:
+  // its identity goes into the manifest so that `merge` can prove branches share it.
+  const trunk: TrunkIdentity | undefined = recipe.task === 'classify' && recipe.freezeEmbeddings
+    ? trunkIdentity(new Map(task.module.namedParameters()), recipe.freezeLayers, tokenizerFiles)
+    : undefined;
+  if (trunk) note(`a branch of frozen trunk ${trunk.id.slice(0, 12)} (embeddings + ${trunk.start_layer} layers): slimtext merge can combine it with other branches of that trunk`);
   const log = (result: Pick<TrainResult, 'history' | 'best' | 'resumedFrom'>, status: string) =>
     writeFileAtomic(logFile, `${JSON.stringify({
       version: 1, status, model: opts.model, train: built.dataInfo.train, dev: built.dataInfo.dev, recipe, settings,
@@ -137,6 +144,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
         recipe: { ...recipe, source_model: opts.model, train: built.dataInfo.train, dev: built.dataInfo.dev, layers_kept: layers.kept, layers_dropped: layers.dropped },
         metrics: { dev, epoch, dev_split: built.dataInfo.dev.split },
         notes,
+        ...(trunk ? { trunk } : {}),
       });
     },
     onEpoch: async (record, soFar) => {

@@ -32,8 +32,9 @@ export class ClassifyTask implements TrainTask {
     readonly kind: 'classify' | 'pair',
     readonly module: SequenceClassifier,
     private readonly plan: FreezePlan,
-    private readonly runner: PrefixRunner,
-    private readonly data: ClassifyData,
+    /** Protected: a task with another loss over the same model and data (branch distillation) extends this one. */
+    protected readonly runner: PrefixRunner,
+    protected readonly data: ClassifyData,
     private readonly tokenizer: WordPieceTokenizer,
     private readonly maxLength: number,
     private readonly evalBatchSize: number,
