@@ -102,7 +102,7 @@ export class DanModel extends Module {
   }
 
   /** The parameters to save, by name; the table may be stored as float16. */
-  tensors(tableDtype: 'F32' | 'F16' = 'F32'): Map<string, TensorToWrite> {
+  tensors(tableDtype?: 'F32' | 'F16'): Map<string, TensorToWrite> {
     const out = this.embeddings.tensors('embeddings.', tableDtype);
     for (const [name, p] of this.namedParameters()) if (!name.startsWith('embeddings.')) out.set(name, { shape: [...p.shape], data: p.data });
     return out;
@@ -214,19 +214,24 @@ export class Dan {
           hidden: c.hidden,
           num_labels: c.numLabels,
           drop_ids: c.dropIds,
-          ...(this.model.embeddings.kind === 'dense' ? {} : { table: this.model.embeddings.spec() }),
+          ...tableField(this.model.embeddings.spec()),
         },
         labels: this.labels,
         recipe: info.recipe,
         metrics: info.metrics,
         notes: info.notes,
-        tensors: this.model.tensors(info.tableDtype ?? 'F32'),
+        tensors: this.model.tensors(info.tableDtype),
         tokenizerFiles: [vocabFile],
       });
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
   }
+}
+
+/** The manifest's `table` entry: none for a plain float32 table (bundles from before compression). */
+function tableField(spec: TableSpec): { table?: TableSpec } {
+  return spec.kind === 'dense' && spec.dtype === undefined ? {} : { table: spec };
 }
 
 /** Loads a DAN bundle written by Dan.save (errors name the file and what is wrong). */

@@ -23,8 +23,12 @@ export class DenseNgramTable extends Module implements EmbeddingTable {
    * SharedArrayBuffer view that worker threads update together). With `initSeed` the table is
    * initialised (see fillRandomSigns); without, it is left as it is.
    */
-  constructor(readonly rows: number, readonly dim: number, opts: { data?: Float32Array; initSeed?: number } = {}) {
+  /** How tensors() stores the table unless told otherwise (f16 compression keeps 'F16'). */
+  readonly storeDtype: 'F32' | 'F16';
+
+  constructor(readonly rows: number, readonly dim: number, opts: { data?: Float32Array; initSeed?: number; storeDtype?: 'F32' | 'F16' } = {}) {
     super();
+    this.storeDtype = opts.storeDtype ?? 'F32';
     if (!(Number.isInteger(rows) && rows >= 1 && Number.isInteger(dim) && dim >= 1)) throw new OpError('DenseNgramTable', `needs whole rows >= 1 and dim >= 1, got ${rows} x ${dim}`);
     const data = opts.data ?? new Float32Array(rows * dim);
     if (data.length !== rows * dim) throw new OpError('DenseNgramTable', `data holds ${data.length} values, the table needs ${rows} x ${dim}`);
@@ -40,12 +44,12 @@ export class DenseNgramTable extends Module implements EmbeddingTable {
     getBackend().embeddingBagMean(nBags, this.dim, this.rows, this.weight.data, ids, offsets, out);
   }
 
-  tensors(prefix: string, dtype: 'F32' | 'F16' = 'F32'): Map<string, TensorToWrite> {
+  tensors(prefix: string, dtype: 'F32' | 'F16' = this.storeDtype): Map<string, TensorToWrite> {
     return new Map([[`${prefix}weight`, { shape: [this.rows, this.dim], data: this.weight.data, dtype }]]);
   }
 
   spec(): TableSpec {
-    return { kind: 'dense', rows: this.rows, dim: this.dim };
+    return { kind: 'dense', rows: this.rows, dim: this.dim, ...(this.storeDtype === 'F16' ? { dtype: 'F16' as const } : {}) };
   }
 
   trainable(): Parameter[] {

@@ -29,7 +29,7 @@ export function tableFromSpec(spec: TableSpec, get: (name: string) => SafeTensor
   try {
     switch (spec.kind) {
       case 'dense':
-        return { table: new DenseNgramTable(rows, dim, { data: tensor<Float32Array>('weight', [rows, dim], 'float') }), names: ['weight'] };
+        return { table: new DenseNgramTable(rows, dim, { data: tensor<Float32Array>('weight', [rows, dim], 'float'), storeDtype: spec.dtype === 'F16' ? 'F16' : 'F32' }), names: ['weight'] };
       case 'int8':
       case 'int4': {
         const bits = spec.kind === 'int8' ? 8 : 4;

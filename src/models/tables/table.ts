@@ -29,6 +29,8 @@ export interface TableSpec {
   rank?: number;
   books?: number;
   words?: number;
+  /** dense: stored as float16. */
+  dtype?: 'F16';
 }
 
 export interface EmbeddingTable {
