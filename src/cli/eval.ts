@@ -5,6 +5,7 @@
 import { type Command, UsageError, flag, num, req, str } from './command.js';
 import { DATA_OPTIONS, dataOptions, setThreads } from './finetune.js';
 import { loadAnyModel } from '../models/anyModel.js';
+import { inspectModel } from '../models/inspect.js';
 import { evaluateTaskModel } from '../train/tasks/evaluate.js';
 
 const NAME = 'eval';
@@ -40,6 +41,8 @@ export const command: Command = {
       split: str(args, 'split'), data: dataOptions(args, NAME), batchSize: int('batch-size') || 128, maxExamples: int('max-examples'), seed: int('seed'),
       warn: (l) => console.error(l),
     });
+    const info = await inspectModel(dir);
+    Object.assign(report, { bytes_on_disk: info.bytes_on_disk, embedding_bytes: info.embedding_bytes });
     if (flag(args, 'json')) {
       console.log(JSON.stringify(report));
     } else {
