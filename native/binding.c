@@ -457,6 +457,30 @@ static napi_value embedding_bag_mean_backward(napi_env env, napi_callback_info i
   return NULL;
 }
 
+static napi_value dequant_gather(napi_env env, napi_callback_info info) {
+  ARGS("dequantGather", 8);
+  int64_t lq, ls, li, lo;
+  const int64_t n = st_arg_size(&a, 0, "n", SIZE_MAX_JS);
+  const int64_t dim = st_arg_size(&a, 1, "dim", SIZE_MAX_JS);
+  const int64_t bits = st_arg_size(&a, 2, "bits", 8);
+  const int64_t rows = st_arg_size(&a, 3, "rows", SIZE_MAX_JS);
+  const int32_t *q = st_arg_i32(&a, 4, "q", &lq);
+  const float *sb = st_arg_f32(&a, 5, "scaleBias", &ls, 0);
+  const int32_t *ids = st_arg_i32(&a, 6, "ids", &li);
+  float *out = st_arg_f32(&a, 7, "out", &lo, 0);
+  if (!a.failed && bits != 8 && bits != 4) st_fail(&a, 'R', "bits must be 8 or 4, got %lld", (long long)bits);
+  if (!a.failed && (dim * bits) % 32 != 0)
+    st_fail(&a, 'R', "dim %lld x %lld bits is not a whole number of 32-bit words", (long long)dim, (long long)bits);
+  st_need(&a, "q", lq, st_mul(rows, dim * bits / 32));
+  st_need(&a, "scaleBias", ls, st_mul(rows, 2));
+  st_need(&a, "ids", li, n);
+  st_need(&a, "out", lo, st_mul(n, dim));
+  check_ids(&a, "id", ids, 0, n, rows, "a table");
+  if (a.failed) return NULL;
+  st_dequant_gather(n, dim, (int)bits, (const uint32_t *)q, sb, ids, out);
+  return NULL;
+}
+
 /* ------------------------------------------------------------ dropout */
 
 static napi_value dropout(napi_env env, napi_callback_info info) {
@@ -566,6 +590,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       FN("indexAdd", index_add),
       FN("embeddingBagMean", embedding_bag_mean),
       FN("embeddingBagMeanBackward", embedding_bag_mean_backward),
+      FN("dequantGather", dequant_gather),
       FN("dropout", dropout),
       FN("adam", adam),
       FN("adamRows", adam_rows),

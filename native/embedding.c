@@ -83,3 +83,25 @@ void st_embedding_bag_mean_backward(int64_t nBags, int64_t dim, const int32_t *o
     }
   }
 }
+
+void st_dequant_gather(int64_t n, int64_t dim, int bits, const uint32_t *q, const float *scaleBias,
+                       const int32_t *ids, float *out) {
+  const int64_t words = dim * bits / 32;
+  const int nt = st_threads_for(n * dim);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+  for (int64_t i = 0; i < n; i++) {
+    const int64_t id = ids[i];
+    const uint8_t *row = (const uint8_t *)(q + id * words);
+    const float s = scaleBias[2 * id], b = scaleBias[2 * id + 1];
+    float *o = out + i * dim;
+    if (bits == 8) {
+      for (int64_t j = 0; j < dim; j++) o[j] = s * (float)row[j] + b;
+    } else {
+      for (int64_t j = 0; j < dim; j += 2) {
+        const uint8_t v = row[j >> 1];
+        o[j] = s * (float)(v & 15) + b;
+        o[j + 1] = s * (float)(v >> 4) + b;
+      }
+    }
+  }
+}

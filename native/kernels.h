@@ -64,6 +64,10 @@ void st_gather(int64_t n, int64_t dim, const float *table, const int32_t *ids, f
 void st_index_add(int64_t n, int64_t dim, const float *src, const int32_t *idx, float alpha, float *dst);
 void st_embedding_bag_mean(int64_t nBags, int64_t dim, const float *table, const int32_t *ids,
                            const int32_t *offsets, float *out);
+/* out[i, c] = scaleBias[2 id] * code(id, c) + scaleBias[2 id + 1], id = ids[i]: row-wise int8 / int4
+ * codes, unsigned, rows of dim*bits/32 words (int4: low nibble first). */
+void st_dequant_gather(int64_t n, int64_t dim, int bits, const uint32_t *q, const float *scaleBias,
+                       const int32_t *ids, float *out);
 void st_embedding_bag_mean_backward(int64_t nBags, int64_t dim, const int32_t *offsets,
                                     const int32_t *slot, const float *dy, float *gradRows);
 

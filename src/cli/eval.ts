@@ -7,6 +7,7 @@ import { DATA_OPTIONS, dataOptions } from './dataOptions.js';
 import { setThreads } from './finetune.js';
 import { loadAnyModel } from '../models/anyModel.js';
 import { unfinishedRunNote } from '../train/finetune/finetune.js';
+import { inspectModel } from '../models/inspect.js';
 import { evaluateTaskModel } from '../train/tasks/evaluate.js';
 
 const NAME = 'eval';
@@ -44,6 +45,8 @@ export const command: Command = {
       split: str(args, 'split'), data: dataOptions(args, NAME), batchSize: whole(args, NAME, 'batch-size', 1) ?? 128, maxExamples: whole(args, NAME, 'max-examples', 1), seed: whole(args, NAME, 'seed', 0),
       warn: (l) => console.error(l),
     });
+    const info = await inspectModel(dir);
+    Object.assign(report, { bytes_on_disk: info.bytes_on_disk, embedding_bytes: info.embedding_bytes });
     if (flag(args, 'json')) {
       console.log(JSON.stringify(report));
     } else {

@@ -19,6 +19,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   distill: async () => (await import('./distill.js')).command,
   demo: async () => (await import('./demo.js')).command,
   merge: async () => (await import('./merge.js')).command,
+  compress: async () => (await import('./compress.js')).command,
+  inspect: async () => (await import('./inspect.js')).command,
 };
 
 async function topHelp(): Promise<string> {

@@ -143,6 +143,15 @@ export interface Backend {
    */
   embeddingBagMeanBackward(nBags: number, dim: number, offsets: I32, slot: I32, dy: F32, gradRows: F32): void;
 
+  /**
+   * Dequantising gather over a row-wise quantised table (int8 / int4 codes, unsigned):
+   *   out[i, c] = scaleBias[2 id] * code(id, c) + scaleBias[2 id + 1],  id = ids[i].
+   * `q` holds the codes packed little-endian, rows of dim*bits/32 words (dim*bits must be a
+   * multiple of 32); int4 packs two codes a byte, column 2k in the low nibble. bits is 8 or 4.
+   * Throws on an id outside [0, rows).
+   */
+  dequantGather(n: number, dim: number, bits: number, rows: number, q: I32, scaleBias: F32, ids: I32, out: F32): void;
+
   // ---------------------------------------------------------------- randomness
 
   /**

@@ -15,7 +15,7 @@ export { sum, mean, type ReduceOptions } from './ops/reduce.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { layerNorm, residualLayerNorm, type ResidualLayerNormOptions } from './ops/layerNorm.js';
 export { dropout } from './ops/dropout.js';
-export { embedding, embeddingBag, type EmbeddingBagOptions } from './ops/embedding.js';
+export { embedding, embeddingBag, dropIds, type EmbeddingBagOptions } from './ops/embedding.js';
 export { attention, multiHeadAttention, splitHeads, mergeHeads, additiveMask, type AttentionOptions } from './ops/attention.js';
 export { crossEntropy, klDiv, mse, cosineSimilarity, type KlOptions } from './ops/losses.js';
 

@@ -22,6 +22,8 @@ import type { TensorToWrite } from '../io/safetensors.js';
 import { NgramFeaturizer, maxIds } from '../text/featurizer.js';
 import { NgramVocab } from '../text/ngramVocab.js';
 import { DenseNgramTable, type NgramTable } from './danTable.js';
+import { tableFromSpec } from './tables/load.js';
+import type { TableSpec } from './tables/table.js';
 import { DanPredictor } from './danPredictor.js';
 
 export interface DanConfig {
@@ -48,8 +50,8 @@ export type ParamStorage = (name: string, size: number) => Float32Array;
 export interface DanModelOptions {
   /** Seed of the initialisation and of the id-dropout draws (default 0). */
   seed?: number;
-  /** An existing table (loaded from a bundle) instead of a new one. */
-  table?: DenseNgramTable;
+  /** An existing table (loaded from a bundle, or compressed) instead of a new one. */
+  table?: NgramTable;
   /** Storage for every parameter (see ParamStorage). */
   storage?: ParamStorage;
   /** Initialise the parameters (default true; false attaches to values already in `storage`). */
@@ -57,7 +59,7 @@ export interface DanModelOptions {
 }
 
 export class DanModel extends Module {
-  readonly embeddings: DenseNgramTable;
+  readonly embeddings: NgramTable;
   readonly hidden: DanDense | undefined;
   readonly output: DanDense;
   readonly config: DanConfig;
@@ -100,7 +102,7 @@ export class DanModel extends Module {
   }
 
   /** The parameters to save, by name; the table may be stored as float16. */
-  tensors(tableDtype: 'F32' | 'F16' = 'F32'): Map<string, TensorToWrite> {
+  tensors(tableDtype?: 'F32' | 'F16'): Map<string, TensorToWrite> {
     const out = this.embeddings.tensors('embeddings.', tableDtype);
     for (const [name, p] of this.namedParameters()) if (!name.startsWith('embeddings.')) out.set(name, { shape: [...p.shape], data: p.data });
     return out;
@@ -212,18 +214,24 @@ export class Dan {
           hidden: c.hidden,
           num_labels: c.numLabels,
           drop_ids: c.dropIds,
+          ...tableField(this.model.embeddings.spec()),
         },
         labels: this.labels,
         recipe: info.recipe,
         metrics: info.metrics,
         notes: info.notes,
-        tensors: this.model.tensors(info.tableDtype ?? 'F32'),
+        tensors: this.model.tensors(info.tableDtype),
         tokenizerFiles: [vocabFile],
       });
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
   }
+}
+
+/** The manifest's `table` entry: none for a plain float32 table (bundles from before compression). */
+function tableField(spec: TableSpec): { table?: TableSpec } {
+  return spec.kind === 'dense' && spec.dtype === undefined ? {} : { table: spec };
 }
 
 /** Loads a DAN bundle written by Dan.save (errors name the file and what is wrong). */
@@ -259,11 +267,13 @@ export async function loadDan(dir: string): Promise<Dan> {
     }
     return t.data;
   };
-  const table = new DenseNgramTable(config.rows, config.dim, { data: tensor('embeddings.weight', [config.rows, config.dim]) });
+  const spec: TableSpec = a.table === undefined ? { kind: 'dense', rows: config.rows, dim: config.dim } : (a.table as TableSpec);
+  if (spec.rows !== config.rows || spec.dim !== config.dim) bad('architecture.table', `a ${spec.rows} x ${spec.dim} table, but the vocabulary and dim need ${config.rows} x ${config.dim}`);
+  const { table, names: tableNames } = tableFromSpec(spec, (n) => bundle.tensors.get(`embeddings.${n}`), bad);
   const model = new DanModel(config, { table, init: false });
-  const names = new Set(['embeddings.weight']);
+  const names = new Set(tableNames.map((n) => `embeddings.${n}`));
   for (const [name, p] of model.namedParameters()) {
-    if (name === 'embeddings.weight') continue;
+    if (name.startsWith('embeddings.')) continue;
     names.add(name);
     p.data.set(tensor(name, [...p.shape]));
   }

@@ -1,28 +1,21 @@
 /**
  * The n-gram embedding table of a DAN student, behind a few verbs (fastText's `Matrix`): average
  * rows into vectors (on the autograd tape for training, or straight into a caller's buffer for
- * inference), name the tensors to save. The DAN only talks to this interface, so a compressed
- * table (codes, product quantisation, low rank, low bit) can replace the dense one later without
- * touching the model.
+ * inference), name the tensors to save. The DAN only talks to the EmbeddingTable interface
+ * (tables/table.ts), so a compressed table replaces the dense one without touching the model.
  */
 import { BinaryOp } from '../engine/backend.js';
 import { Module, Parameter, embeddingBag, getBackend, type EmbeddingBagOptions, type Tensor } from '../engine/index.js';
 import type { TensorToWrite } from '../io/safetensors.js';
+import type { EmbeddingTable, TableSpec } from './tables/table.js';
 import { OpError } from '../errors.js';
 
-export interface NgramTable {
-  readonly rows: number;
-  readonly dim: number;
-  /** (B, dim): the mean row of each bag ids[offsets[b] .. offsets[b+1]), on the tape (sparse gradient). */
-  bagMean(ids: Int32Array, offsets: Int32Array, opts?: EmbeddingBagOptions): Tensor;
-  /** The same, no tape, written into out[0 .. nBags*dim) (the inference path: allocates nothing). */
-  bagMeanInto(nBags: number, ids: Int32Array, offsets: Int32Array, out: Float32Array): void;
-  /** Tensors to save, by name under `prefix` ('embeddings.'). */
-  tensors(prefix: string, dtype?: 'F32' | 'F16'): Map<string, TensorToWrite>;
-}
+/** The n-gram table of a DAN: any embedding table (models/tables/table.ts). */
+export type NgramTable = EmbeddingTable;
 
 /** A plain rows x dim float32 table. */
-export class DenseNgramTable extends Module implements NgramTable {
+export class DenseNgramTable extends Module implements EmbeddingTable {
+  readonly kind = 'dense' as const;
   readonly weight: Parameter;
 
   /**
@@ -30,8 +23,12 @@ export class DenseNgramTable extends Module implements NgramTable {
    * SharedArrayBuffer view that worker threads update together). With `initSeed` the table is
    * initialised (see fillRandomSigns); without, it is left as it is.
    */
-  constructor(readonly rows: number, readonly dim: number, opts: { data?: Float32Array; initSeed?: number } = {}) {
+  /** How tensors() stores the table unless told otherwise (f16 compression keeps 'F16'). */
+  readonly storeDtype: 'F32' | 'F16';
+
+  constructor(readonly rows: number, readonly dim: number, opts: { data?: Float32Array; initSeed?: number; storeDtype?: 'F32' | 'F16' } = {}) {
     super();
+    this.storeDtype = opts.storeDtype ?? 'F32';
     if (!(Number.isInteger(rows) && rows >= 1 && Number.isInteger(dim) && dim >= 1)) throw new OpError('DenseNgramTable', `needs whole rows >= 1 and dim >= 1, got ${rows} x ${dim}`);
     const data = opts.data ?? new Float32Array(rows * dim);
     if (data.length !== rows * dim) throw new OpError('DenseNgramTable', `data holds ${data.length} values, the table needs ${rows} x ${dim}`);
@@ -47,8 +44,20 @@ export class DenseNgramTable extends Module implements NgramTable {
     getBackend().embeddingBagMean(nBags, this.dim, this.rows, this.weight.data, ids, offsets, out);
   }
 
-  tensors(prefix: string, dtype: 'F32' | 'F16' = 'F32'): Map<string, TensorToWrite> {
+  tensors(prefix: string, dtype: 'F32' | 'F16' = this.storeDtype): Map<string, TensorToWrite> {
     return new Map([[`${prefix}weight`, { shape: [this.rows, this.dim], data: this.weight.data, dtype }]]);
+  }
+
+  spec(): TableSpec {
+    return { kind: 'dense', rows: this.rows, dim: this.dim, ...(this.storeDtype === 'F16' ? { dtype: 'F16' as const } : {}) };
+  }
+
+  trainable(): Parameter[] {
+    return [this.weight];
+  }
+
+  toDense(): Float32Array {
+    return this.weight.data;
   }
 }
 

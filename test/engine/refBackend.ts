@@ -210,6 +210,19 @@ export const refBackend: Backend = {
     }
   },
 
+  dequantGather(n, dim, bits, rows, q, scaleBias, ids, out) {
+    const bytes = new Uint8Array(q.buffer, q.byteOffset, q.byteLength);
+    const rowBytes = (dim * bits) / 8;
+    for (let i = 0; i < n; i++) {
+      const id = ids[i];
+      checkId('dequantGather', id, rows);
+      for (let j = 0; j < dim; j++) {
+        const code = bits === 8 ? bytes[id * rowBytes + j] : (bytes[id * rowBytes + (j >> 1)] >> (4 * (j & 1))) & 15;
+        out[i * dim + j] = scaleBias[2 * id] * code + scaleBias[2 * id + 1];
+      }
+    }
+  },
+
   dropout(n, p, seed, x, y, mask) {
     const scale = 1 / (1 - p);
     for (let i = 0; i < n; i++) {

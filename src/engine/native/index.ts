@@ -32,7 +32,7 @@ const KERNELS: readonly (keyof NativeAddon)[] = [
   'threads', 'setThreads', 'gemm', 'binary', 'copyStrided', 'unary', 'unaryBackward', 'axpby', 'fill',
   'sum', 'dot', 'sumSquares', 'allFinite', 'softmax', 'softmaxBackward', 'logSoftmax',
   'logSoftmaxBackward', 'layerNorm', 'layerNormBackward', 'gather', 'indexAdd', 'embeddingBagMean',
-  'embeddingBagMeanBackward', 'dropout', 'adam', 'adamRows',
+  'embeddingBagMeanBackward', 'dequantGather', 'dropout', 'adam', 'adamRows',
 ];
 
 let state: { backend: Backend } | { error: string } | undefined;

@@ -87,7 +87,8 @@ function checkOffsets(ids: Int32Array, offsets: Int32Array): void {
   for (let b = 1; b < offsets.length; b++) if (offsets[b]! < offsets[b - 1]!) throw bad(`decrease at bag ${b - 1}`);
 }
 
-function dropIds(ids: Int32Array, offsets: Int32Array, p: number, seed: number | undefined): { ids: Int32Array; offsets: Int32Array } {
+/** The id dropout of embeddingBag on its own (for tables that expand ids before bagging). */
+export function dropIds(ids: Int32Array, offsets: Int32Array, p: number, seed: number | undefined): { ids: Int32Array; offsets: Int32Array } {
   if (!(p < 1)) throw new OpError('embeddingBag', `id dropout probability ${p} must be below 1`);
   if (seed === undefined) throw new OpError('embeddingBag', 'id dropout needs a seed (from the module Rng)');
   const keptIds = new Int32Array(ids.length);

@@ -532,6 +532,38 @@ export class WasmBackend implements Backend {
     });
   }
 
+  dequantGather(n: number, dim: number, bits: number, rows: number, q: I32, scaleBias: F32, ids: I32, out: F32): void {
+    const k = 'dequantGather';
+    counts(k, { n, dim, rows });
+    if (bits !== 8 && bits !== 4) throw new OpError(k, `bits must be 8 or 4, got ${bits}`);
+    if ((dim * bits) % 32 !== 0) throw new OpError(k, `dim ${dim} x ${bits} bits is not a whole number of 32-bit words`);
+    const words = (dim * bits) / 32;
+    ints(k, 'ids', ids, n);
+    ints(k, 'q', q, rows * words, `${rows} rows x ${words} words`);
+    floats(k, 'scaleBias', scaleBias, rows * 2);
+    floats(k, 'out', out, n * dim);
+    if (n === 0 || dim === 0) return;
+    this.checkIdsIn(k, ids, 0, n, rows, 'rows');
+    // Chunks of ids small enough for the arena; code rows and scale/bias pairs are copied in per id.
+    const CH = Math.max(1, Math.floor((1 << 20) / dim));
+    const ar = this.arena;
+    for (let i0 = 0; i0 < n; i0 += CH) {
+      const m = Math.min(CH, n - i0);
+      ar.reset();
+      const pq = ar.alloc(m * words), psb = ar.alloc(m * 2), pout = ar.alloc(m * dim);
+      ar.commit(k);
+      const i32 = ar.i32, f = ar.f32;
+      for (let i = 0; i < m; i++) {
+        const id = ids[i0 + i];
+        i32.set(q.subarray(id * words, (id + 1) * words), (pq >>> 2) + i * words);
+        f[(psb >>> 2) + 2 * i] = scaleBias[2 * id];
+        f[(psb >>> 2) + 2 * i + 1] = scaleBias[2 * id + 1];
+      }
+      this.x.dequantRows(m, dim, bits, pq, psb, pout);
+      ar.get(pout, out.subarray(i0 * dim), m * dim);
+    }
+  }
+
   embeddingBagMeanBackward(nBags: number, dim: number, offsets: I32, slot: I32, dy: F32, gradRows: F32): void {
     const k = 'embeddingBagMeanBackward';
     counts(k, { nBags, dim });

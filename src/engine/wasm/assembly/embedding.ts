@@ -138,3 +138,27 @@ export function uniqueIds(ids: usize, n: i32, slot: usize, uniq: usize, table: u
   }
   return count;
 }
+
+/**
+ * out[i, c] = sb[2i] * code(i, c) + sb[2i + 1] over n copied rows of int8 / int4 codes (rows of
+ * dim*bits/8 bytes, consecutive; int4 low nibble first): the JS side copies the touched code rows
+ * and their scale/bias pairs in, as for the float kernels.
+ */
+export function dequantRows(n: i32, dim: i32, bits: i32, q: usize, sb: usize, out: usize): void {
+  const rowBytes = <usize>((dim * bits) >> 3);
+  for (let i = 0; i < n; i++) {
+    const row = q + <usize>i * rowBytes;
+    const s = load<f32>(sb + (<usize>i << 3));
+    const b = load<f32>(sb + (<usize>i << 3) + 4);
+    const o = out + ((<usize>i * <usize>dim) << 2);
+    if (bits == 8) {
+      for (let j = 0; j < dim; j++) store<f32>(o + (<usize>j << 2), s * <f32>load<u8>(row + <usize>j) + b);
+    } else {
+      for (let j = 0; j < dim; j += 2) {
+        const v = load<u8>(row + (<usize>j >> 1));
+        store<f32>(o + (<usize>j << 2), s * <f32>(v & 15) + b);
+        store<f32>(o + (<usize>(j + 1) << 2), s * <f32>(v >> 4) + b);
+      }
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * `slimtext compress --model DIR --method int8|int4|f16|lowrank|pq|codes|prune[,..] [--mode
+ * posthoc|retrain|joint] [--train PATH [--dev PATH]] --out DIR`: argument parsing only; the work is
+ * train/compress/compress.ts.
+ */
+import { type Command, UsageError, flag, num, req, str } from './command.js';
+import { DATA_OPTIONS, dataOptions, setThreads } from './finetune.js';
+import { compressModel, type CompressMode } from '../train/compress/compress.js';
+import { DEFAULT_SETTINGS, type CompressSettings } from '../train/compress/methods.js';
+import { DEFAULT_TRAIN } from '../train/compress/train.js';
+
+const NAME = 'compress';
+const d = DEFAULT_SETTINGS;
+
+export const command: Command = {
+  name: NAME,
+  summary:
+    'Compress a model\'s embedding table (DAN students\' n-gram tables): prune rows, then int8/int4/f16, low rank, product quantisation or additive codes; ' +
+    'post-hoc, retraining the rest of the model (retrain) or training the table with the task (joint).',
+  usage: '--model DIR --method METHOD[,METHOD] [--mode posthoc|retrain|joint] [--train PATH [--dev PATH]] --out DIR [--overwrite] [--json]',
+  options: {
+    model: { type: 'string', help: 'the model folder to compress' },
+    method: { type: 'string', help: 'f16, int8, int4, lowrank, pq, codes, prune; prune combines with one other (prune,pq)' },
+    mode: { type: 'string', help: 'posthoc, retrain or joint (default: joint with --train, else posthoc)' },
+    train: { type: 'string', help: 'labelled task data for retrain / joint' },
+    dev: { type: 'string', help: 'dev data (default: the train data\'s dev split, if any)' },
+    'max-train': { type: 'string', default: '0', help: 'train on a seeded sample of at most N rows (0: all)' },
+    epochs: { type: 'string', default: String(DEFAULT_TRAIN.epochs), help: 'retrain / joint epochs (the best on dev is kept)' },
+    lr: { type: 'string', default: String(DEFAULT_TRAIN.lr), help: 'AdamW learning rate' },
+    'batch-size': { type: 'string', default: String(DEFAULT_TRAIN.batchSize), help: 'examples per step' },
+    rank: { type: 'string', default: String(d.rank), help: 'lowrank: rank r of rows x r times r x dim' },
+    'pq-dsub': { type: 'string', default: String(d.pqDsub), help: 'pq: sub-vector width (must divide the table width)' },
+    'pq-bits': { type: 'string', default: String(d.pqBits), help: 'pq: 2^bits centroids per sub-vector' },
+    codebooks: { type: 'string', default: String(d.codebooks), help: 'codes: number of codebooks M' },
+    'code-bits': { type: 'string', default: String(d.codeBits), help: 'codes: 2^bits codewords per codebook' },
+    'kmeans-iters': { type: 'string', default: String(d.kmeansIters), help: 'k-means iterations' },
+    'prune-keep': { type: 'string', default: String(d.pruneKeep), help: 'prune: n-grams to keep' },
+    'prune-by': { type: 'string', default: d.pruneBy, help: 'prune: norm or frequency' },
+    'prune-buckets': { type: 'string', default: String(d.pruneBuckets), help: 'prune: hash buckets the dropped n-grams fall into (0: skipped)' },
+    seed: { type: 'string', default: String(d.seed), help: 'seed of k-means and training' },
+    out: { type: 'string', help: 'the compressed model folder' },
+    overwrite: { type: 'boolean', help: 'replace an existing --out' },
+    threads: { type: 'string', help: 'threads the kernels may use' },
+    json: { type: 'boolean', help: 'print one JSON object' },
+    ...DATA_OPTIONS,
+  },
+  async run(args) {
+    setThreads(args, NAME);
+    const whole = (name: string): number => {
+      const v = num(args, NAME, name);
+      if (v === undefined || !(Number.isInteger(v) && v >= 0)) throw new UsageError(`${NAME}: --${name} must be a whole number >= 0, got ${str(args, name)}`);
+      return v;
+    };
+    const mode = str(args, 'mode');
+    if (mode !== undefined && !['posthoc', 'retrain', 'joint'].includes(mode)) throw new UsageError(`${NAME}: --mode must be posthoc, retrain or joint, got ${mode}`);
+    const by = str(args, 'prune-by');
+    if (by !== 'norm' && by !== 'frequency') throw new UsageError(`${NAME}: --prune-by must be norm or frequency, got ${by}`);
+    const settings: CompressSettings = {
+      rank: whole('rank'), pqDsub: whole('pq-dsub'), pqBits: whole('pq-bits'), codebooks: whole('codebooks'), codeBits: whole('code-bits'),
+      kmeansIters: whole('kmeans-iters'), kmeansSample: d.kmeansSample, pruneKeep: whole('prune-keep'), pruneBy: by, pruneBuckets: whole('prune-buckets'), seed: whole('seed'),
+    };
+    const lr = num(args, NAME, 'lr');
+    const report = await compressModel({
+      model: req(args, NAME, 'model'), methods: req(args, NAME, 'method'), mode: mode as CompressMode | undefined,
+      train: str(args, 'train'), dev: str(args, 'dev'), data: dataOptions(args, NAME), maxTrain: whole('max-train'),
+      settings, epochs: whole('epochs'), lr, batchSize: whole('batch-size'), out: req(args, NAME, 'out'), overwrite: flag(args, 'overwrite'),
+      log: (l) => console.error(l),
+    });
+    if (flag(args, 'json')) console.log(JSON.stringify(report));
+    else {
+      const mb = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
+      console.log(`${report.out}: ${report.methods.join(',')} (${report.mode})`);
+      console.log(`  model      ${mb(report.before.bytes_on_disk)} -> ${mb(report.after.bytes_on_disk)}`);
+      console.log(`  embeddings ${mb(report.before.embedding_bytes)} -> ${mb(report.after.embedding_bytes)} (${(100 * (1 - report.embedding_ratio)).toFixed(2)}% smaller)`);
+      if (report.before.dev_accuracy !== undefined) console.log(`  dev acc.   ${report.before.dev_accuracy.toFixed(4)} -> ${report.after.dev_accuracy!.toFixed(4)}`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,89 @@
+/**
+ * k-means (Lloyd) for product quantisation and additive codes. Distances come from the backend's
+ * gemm (|x|^2 - 2 x.c + |c|^2, the |x|^2 term dropped as it does not change the argmin); like
+ * fastText's productquantizer.cc the centroids are fitted on a seeded sample of at most
+ * `sample` points and then every point is assigned once.
+ *
+ * Known shortfall: the argmin over each row of distances and the centroid means are plain loops
+ * here (there is no argmin kernel yet); they are O(n K) and O(n d) against the gemm's O(n K d).
+ */
+import { Rng, getBackend } from '../../engine/index.js';
+
+export interface KmeansOptions {
+  iters?: number;
+  /** Fit on at most this many points (default 65536). */
+  sample?: number;
+  seed?: number;
+}
+
+/** Fits K centroids [K, d] to the n points [n, d] (row stride `stride`, column offset `col`). */
+export function kmeans(points: Float32Array, n: number, d: number, K: number, opts: KmeansOptions & { stride?: number; col?: number } = {}): { centroids: Float32Array; codes: Int32Array } {
+  const stride = opts.stride ?? d, col = opts.col ?? 0;
+  const rng = Rng.derive(opts.seed ?? 0, 'kmeans');
+  const take = Math.min(n, opts.sample ?? 65536);
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  if (take < n) rng.shuffle(order);
+  const x = new Float32Array(take * d);
+  for (let i = 0; i < take; i++) {
+    const o = order[i]! * stride + col;
+    x.set(points.subarray(o, o + d), i * d);
+  }
+  // Start from K distinct sample points (k-means++ costs a pass per centroid; Lloyd's steps fix the rest).
+  const c = new Float32Array(K * d);
+  for (let k = 0; k < K; k++) c.set(x.subarray((k % take) * d, (k % take) * d + d), k * d);
+  const assign = new Int32Array(take);
+  for (let it = 0; it < (opts.iters ?? 15); it++) {
+    nearest(x, take, d, c, K, assign);
+    const sums = new Float64Array(K * d), counts = new Int32Array(K);
+    for (let i = 0; i < take; i++) {
+      const a = assign[i]!;
+      counts[a]!++;
+      for (let j = 0; j < d; j++) sums[a * d + j]! += x[i * d + j]!;
+    }
+    for (let k = 0; k < K; k++) {
+      if (counts[k] === 0) {
+        // An empty cluster takes a random point (fastText splits the largest; either keeps K in use).
+        const i = rng.int(take);
+        c.set(x.subarray(i * d, i * d + d), k * d);
+      } else for (let j = 0; j < d; j++) c[k * d + j] = sums[k * d + j]! / counts[k]!;
+    }
+  }
+  // Assign every point, in chunks.
+  const codes = new Int32Array(n);
+  const CH = 8192;
+  const buf = new Float32Array(CH * d);
+  for (let i0 = 0; i0 < n; i0 += CH) {
+    const m = Math.min(CH, n - i0);
+    for (let i = 0; i < m; i++) {
+      const o = (i0 + i) * stride + col;
+      buf.set(points.subarray(o, o + d), i * d);
+    }
+    nearest(buf, m, d, c, K, codes.subarray(i0, i0 + m));
+  }
+  return { centroids: c, codes };
+}
+
+/** out[i] = argmin_k |x_i - c_k|^2 for n points. */
+function nearest(x: Float32Array, n: number, d: number, c: Float32Array, K: number, out: Int32Array): void {
+  const be = getBackend();
+  const cn = new Float32Array(K);
+  for (let k = 0; k < K; k++) cn[k] = be.dot(d, c.subarray(k * d), c.subarray(k * d));
+  const CH = Math.max(1, Math.floor((1 << 22) / K));
+  const dots = new Float32Array(Math.min(n, CH) * K);
+  for (let i0 = 0; i0 < n; i0 += CH) {
+    const m = Math.min(CH, n - i0);
+    be.gemm(false, true, m, K, d, 1, x.subarray(i0 * d), d, 0, c, d, 0, 0, dots, K, 0, 1);
+    for (let i = 0; i < m; i++) {
+      let best = 0, bv = Infinity;
+      const o = i * K;
+      for (let k = 0; k < K; k++) {
+        const v = cn[k]! - 2 * dots[o + k]!;
+        if (v < bv) {
+          bv = v;
+          best = k;
+        }
+      }
+      out[i0 + i] = best;
+    }
+  }
+}

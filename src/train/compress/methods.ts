@@ -1,0 +1,178 @@
+/**
+ * Post-hoc table compression: one dense table in, one compressed table out, for every method
+ * of `slimtext compress` (pruning, which changes the vocabulary, lives in prune.ts). All settings
+ * and their defaults are in `CompressSettings`; settings that do not fit the table are refused
+ * with an error naming the flag and the sizes.
+ */
+import { getBackend } from '../../engine/index.js';
+import { InputError, OpError } from '../../errors.js';
+import { DenseNgramTable } from '../../models/danTable.js';
+import { CodesTable, checkPq } from '../../models/tables/codes.js';
+import { LowRankTable, checkRank } from '../../models/tables/lowRank.js';
+import { QuantTable, checkQuantShape } from '../../models/tables/quantized.js';
+import type { EmbeddingTable } from '../../models/tables/table.js';
+import { kmeans } from './kmeans.js';
+
+export const METHODS = ['f16', 'int8', 'int4', 'lowrank', 'pq', 'codes', 'prune'] as const;
+export type Method = (typeof METHODS)[number];
+
+export interface CompressSettings {
+  /** lowrank: rank of u [rows, rank] @ v [rank, dim]. */
+  rank: number;
+  /** pq: width of each sub-vector (fastText's -dsub, default 2). */
+  pqDsub: number;
+  /** pq: bits per sub-vector code, 2^bits centroids (fastText: 8). */
+  pqBits: number;
+  /** codes: M codebooks and 2^bits codewords each. */
+  codebooks: number;
+  codeBits: number;
+  /** k-means iterations and sample (fastText: 25 iterations, 256 x 256 points). */
+  kmeansIters: number;
+  kmeansSample: number;
+  /** prune: rows to keep, ranked by `pruneBy`; the rest fall out to `pruneBuckets` hash buckets (0: skipped). */
+  pruneKeep: number;
+  pruneBy: 'norm' | 'frequency';
+  pruneBuckets: number;
+  seed: number;
+}
+
+export const DEFAULT_SETTINGS: Readonly<CompressSettings> = Object.freeze({
+  rank: 16, pqDsub: 2, pqBits: 8, codebooks: 16, codeBits: 5, kmeansIters: 15, kmeansSample: 65536,
+  pruneKeep: 50_000, pruneBy: 'norm', pruneBuckets: 0, seed: 0,
+});
+
+/** Parses `int8,pq` into methods, refusing unknown names, repeats, and prune after a table method. */
+export function parseMethods(spec: string): Method[] {
+  const ms = spec.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (ms.length === 0) throw new OpError('--method', `needs one or more of ${METHODS.join(', ')}`);
+  for (const m of ms) if (!(METHODS as readonly string[]).includes(m)) throw new OpError('--method', `unknown method '${m}' (known: ${METHODS.join(', ')})`);
+  const table = ms.filter((m) => m !== 'prune');
+  if (table.length > 1) throw new OpError('--method', `${table.join(' and ')} both replace the table; combine at most one of them with prune (e.g. prune,pq)`);
+  if (ms.indexOf('prune') > 0) throw new OpError('--method', 'prune must come first (prune,pq): it chooses the rows the other method then compresses');
+  if (new Set(ms).size !== ms.length) throw new OpError('--method', `a method is named twice in ${spec}`);
+  return ms as Method[];
+}
+
+/** Checks every setting against a table of rows x dim before any work starts. */
+export function checkSettings(method: Method, rows: number, dim: number, s: CompressSettings): void {
+  if (method === 'int8' || method === 'int4') checkQuantShape(`--method ${method}`, dim, method === 'int8' ? 8 : 4);
+  if (method === 'lowrank') checkRank('--rank', s.rank, dim);
+  if (method === 'pq') {
+    if (!(Number.isInteger(s.pqDsub) && s.pqDsub >= 1 && dim % s.pqDsub === 0)) throw new OpError('--pq-dsub', `sub-vectors of ${s.pqDsub} do not divide the table width ${dim}`);
+    checkPq(dim, dim / s.pqDsub);
+    codewords('--pq-bits', s.pqBits, rows);
+  }
+  if (method === 'codes') {
+    if (!(Number.isInteger(s.codebooks) && s.codebooks >= 1 && s.codebooks <= 256)) throw new OpError('--codebooks', `must be 1..256, got ${s.codebooks}`);
+    codewords('--code-bits', s.codeBits, rows);
+  }
+}
+
+function codewords(flag: string, bits: number, rows: number): number {
+  if (!(Number.isInteger(bits) && bits >= 1 && bits <= 16)) throw new OpError(flag, `must be 1..16 bits, got ${bits}`);
+  const K = 2 ** bits;
+  if (K > rows) throw new OpError(flag, `${bits} bits make ${K} centroids, more than the table's ${rows} rows`);
+  return K;
+}
+
+/** Compresses a dense table with one method (not prune). */
+export function compressTable(table: EmbeddingTable, method: Exclude<Method, 'prune'>, s: CompressSettings): EmbeddingTable {
+  if (table.kind !== 'dense') throw new InputError('--method', undefined, undefined, `the model's table is already ${table.kind}; ${method} needs a dense table: compress the uncompressed model instead`);
+  const { rows, dim } = table;
+  checkSettings(method, rows, dim, s);
+  const w = table.toDense();
+  switch (method) {
+    case 'f16':
+      return new DenseNgramTable(rows, dim, { data: w, storeDtype: 'F16' });
+    case 'int8':
+    case 'int4':
+      return QuantTable.quantize(w, rows, dim, method === 'int8' ? 8 : 4);
+    case 'lowrank':
+      return lowRank(w, rows, dim, s.rank);
+    case 'pq': {
+      const M = dim / s.pqDsub, K = 2 ** s.pqBits, d = s.pqDsub;
+      const codes = K <= 256 ? new Uint8Array(rows * M) : new Int32Array(rows * M);
+      const books = new Float32Array(M * K * d);
+      for (let m = 0; m < M; m++) {
+        const r = kmeans(w, rows, d, K, { stride: dim, col: m * d, iters: s.kmeansIters, sample: s.kmeansSample, seed: s.seed + m });
+        books.set(r.centroids, m * K * d);
+        for (let i = 0; i < rows; i++) codes[i * M + m] = r.codes[i]!;
+      }
+      return new CodesTable('pq', rows, dim, M, K, codes, books);
+    }
+    case 'codes': {
+      // Additive codes fitted greedily: each codebook quantises what the previous ones left (residual k-means).
+      const M = s.codebooks, K = 2 ** s.codeBits;
+      const resid = w.slice();
+      const codes = K <= 256 ? new Uint8Array(rows * M) : new Int32Array(rows * M);
+      const books = new Float32Array(M * K * dim);
+      const be = getBackend();
+      for (let m = 0; m < M; m++) {
+        const r = kmeans(resid, rows, dim, K, { iters: s.kmeansIters, sample: s.kmeansSample, seed: s.seed + m });
+        books.set(r.centroids, m * K * dim);
+        for (let i = 0; i < rows; i++) {
+          const c = r.codes[i]!;
+          codes[i * M + m] = c;
+          be.axpby(dim, -1, r.centroids.subarray(c * dim), 1, resid.subarray(i * dim));
+        }
+      }
+      return new CodesTable('codes', rows, dim, M, K, codes, books);
+    }
+  }
+}
+
+/**
+ * The best rank-r approximation (truncated SVD): eigenvectors of the small Gram matrix W^T W
+ * [dim, dim] (gemm), by cyclic Jacobi; then u = W V_r, v = V_r^T. Jacobi is a plain loop on a
+ * dim x dim matrix (dim <= 1024), not on the table.
+ */
+function lowRank(w: Float32Array, rows: number, dim: number, rank: number): LowRankTable {
+  const be = getBackend();
+  const g32 = new Float32Array(dim * dim);
+  be.gemm(true, false, dim, dim, rows, 1, w, dim, 0, w, dim, 0, 0, g32, dim, 0, 1);
+  const { values, vectors } = jacobiEigen(Float64Array.from(g32), dim);
+  const order = Array.from({ length: dim }, (_, i) => i).sort((a, b) => values[b]! - values[a]!);
+  const vt = new Float32Array(rank * dim); // rows: top eigenvectors
+  for (let k = 0; k < rank; k++) for (let j = 0; j < dim; j++) vt[k * dim + j] = vectors[j * dim + order[k]!]!;
+  const u = new Float32Array(rows * rank);
+  be.gemm(false, true, rows, rank, dim, 1, w, dim, 0, vt, dim, 0, 0, u, rank, 0, 1);
+  return new LowRankTable(rows, dim, rank, u, vt);
+}
+
+/** Eigen-decomposition of a symmetric n x n matrix (cyclic Jacobi); vectors in columns. */
+export function jacobiEigen(a: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
+  const v = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  for (let sweep = 0; sweep < 30; sweep++) {
+    let off = 0, diag = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) (i === j ? (diag += a[i * n + j]! ** 2) : (off += a[i * n + j]! ** 2));
+    if (off <= 1e-22 * diag) break;
+    for (let p = 0; p < n - 1; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = a[p * n + q]!;
+        if (Math.abs(apq) < 1e-300) continue;
+        const theta = (a[q * n + q]! - a[p * n + p]!) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = a[k * n + p]!, akq = a[k * n + q]!;
+          a[k * n + p] = c * akp - s * akq;
+          a[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = a[p * n + k]!, aqk = a[q * n + k]!;
+          a[p * n + k] = c * apk - s * aqk;
+          a[q * n + k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k * n + p]!, vkq = v[k * n + q]!;
+          v[k * n + p] = c * vkp - s * vkq;
+          v[k * n + q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = a[i * n + i]!;
+  return { values, vectors: v };
+}
