@@ -6,6 +6,7 @@ import { type Command, UsageError, flag, num, req, str } from './command.js';
 import { DATA_OPTIONS, dataOptions, setThreads } from './finetune.js';
 import { loadAnyModel } from '../models/anyModel.js';
 import { evaluateTaskModel } from '../train/tasks/evaluate.js';
+import { QUANTIZE_OPTION, quantizeOption } from './quantize.js';
 
 const NAME = 'eval';
 
@@ -14,7 +15,7 @@ export const command: Command = {
   summary:
     'Evaluate a fine-tuned model on a data split: accuracy, macro_f1, n and throughput_per_s for classifiers; ' +
     'recall_at_1, recall_at_5 and mrr on the 1-of-100 reply retrieval test for reply models.',
-  usage: '--model DIR --data PATH [--split test] [--threads N] [--json]',
+  usage: '--model DIR --data PATH [--split test] [--threads N] [--quantize int8] [--json]',
   options: {
     model: { type: 'string', help: 'a model folder written by slimtext finetune or slimtext distill' },
     data: { type: 'string', help: 'evaluation data (any format slimtext reads)' },
@@ -24,6 +25,7 @@ export const command: Command = {
     seed: { type: 'string', default: '0', help: 'seed of the sample and of the 1-of-100 candidates' },
     threads: { type: 'string', help: 'threads the kernels may use (1: the single-core figure)' },
     json: { type: 'boolean', help: 'print one JSON object' },
+    ...QUANTIZE_OPTION,
     ...DATA_OPTIONS,
   },
   async run(args) {
@@ -38,7 +40,7 @@ export const command: Command = {
     const model = await loadAnyModel(dir);
     const report = await evaluateTaskModel(model, data, {
       split: str(args, 'split'), data: dataOptions(args, NAME), batchSize: int('batch-size') || 128, maxExamples: int('max-examples'), seed: int('seed'),
-      warn: (l) => console.error(l),
+      warn: (l) => console.error(l), quantize: quantizeOption(args, NAME),
     });
     if (flag(args, 'json')) {
       console.log(JSON.stringify(report));

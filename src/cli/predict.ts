@@ -9,19 +9,21 @@ import { type Command, UsageError, flag, num, req } from './command.js';
 import { setThreads } from './finetune.js';
 import { loadAnyModel } from '../models/anyModel.js';
 import { Predictor, type Ranked } from '../models/predictor.js';
+import { QUANTIZE_OPTION, quantizeOption } from './quantize.js';
 
 const NAME = 'predict';
 
 export const command: Command = {
   name: NAME,
   summary: 'Read lines on stdin and print, per line, the predicted label (or the top-k replies of a reply model) with scores.',
-  usage: '--model DIR [--top-k K] [--json] [--threads N] < lines.txt',
+  usage: '--model DIR [--top-k K] [--json] [--threads N] [--quantize int8] < lines.txt',
   options: {
     model: { type: 'string', help: 'a model folder written by slimtext finetune or slimtext distill' },
     'top-k': { type: 'string', help: 'labels or replies per line (default 1 for classifiers, 3 for reply models)' },
     json: { type: 'boolean', help: 'one JSON object per line: {"label", "score", "top": [...]} or {"replies": [{"text", "score"}, ...]}' },
     'batch-size': { type: 'string', default: '64', help: 'lines predicted together' },
     threads: { type: 'string', help: 'threads the kernels may use (default: all cores)' },
+    ...QUANTIZE_OPTION,
   },
   async run(args) {
     const k = num(args, NAME, 'top-k');
@@ -30,7 +32,7 @@ export const command: Command = {
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new UsageError(`${NAME}: --batch-size must be a positive integer, got ${batchSize}`);
     setThreads(args, NAME);
     const model = await loadAnyModel(req(args, NAME, 'model'));
-    const p = new Predictor(model, { ...(k !== undefined ? { topK: k } : {}), batchSize });
+    const p = new Predictor(model, { ...(k !== undefined ? { topK: k } : {}), batchSize, quantize: quantizeOption(args, NAME) });
     const json = flag(args, 'json');
     const pair = model.task === 'pair';
     const format = (r: Ranked[]): string => {

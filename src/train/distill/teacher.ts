@@ -9,6 +9,7 @@ import { loadTaskModel } from '../../models/taskModel.js';
 import { classifierLogits, plainEncode } from '../../models/inference.js';
 import { tokenizeAll } from '../../models/textBatch.js';
 import { loadDan } from '../../models/dan.js';
+import type { Quantize } from '../../models/bert/fastForward.js';
 
 export interface Teacher {
   readonly labels: readonly string[];
@@ -22,17 +23,19 @@ export interface Teacher {
 export const TEACHER_BATCH = 64;
 
 /** Loads a teacher from a slimtext model folder (a fine-tuned classifier, or a DAN). */
-export async function loadTeacher(dir: string): Promise<Teacher> {
+export async function loadTeacher(dir: string, opts: { quantize?: Quantize } = {}): Promise<Teacher> {
+  const quantize = opts.quantize ?? 'none';
   const { manifest } = await readBundle(dir);
   if (manifest.task !== 'classify') throw new InputError(dir, undefined, 'task', `a teacher must be a single-text classifier, this model's task is '${manifest.task}'`);
   if (manifest.architecture.kind === 'dan') {
+    if (quantize !== 'none') throw new InputError(dir, undefined, 'architecture', `--quantize ${quantize} applies to BERT teachers; this is a DAN`);
     const dan = await loadDan(dir);
     return { labels: dan.labels, logits: (texts) => dan.predict(texts).slice(), info: { dir, architecture: 'dan', parameters: dan.parameterCount() } };
   }
   const { model: tm } = await loadTaskModel(dir);
   if (tm.task !== 'classify') throw new InputError(dir, undefined, 'task', `a teacher must be a single-text classifier, this model's task is '${tm.task}'`);
   const padId = tm.tokenizer.padId >= 0 ? tm.tokenizer.padId : 0;
-  const encode = plainEncode(padId);
+  const encode = plainEncode(padId, { quantize });
   return {
     labels: tm.labels,
     logits(texts) {
@@ -44,6 +47,7 @@ export async function loadTeacher(dir: string): Promise<Teacher> {
       architecture: String(manifest.architecture.kind ?? 'unknown'),
       parameters: tm.model.parameterCount(),
       max_length: tm.maxLength,
+      ...(quantize !== 'none' ? { quantize } : {}),
       ...(manifest.metrics && Object.keys(manifest.metrics).length ? { metrics: manifest.metrics } : {}),
     },
   };
