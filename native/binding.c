@@ -681,6 +681,39 @@ static napi_value q8_gemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value f32_pack(napi_env env, napi_callback_info info) {
+  ARGS("f32Pack", 4);
+  int64_t lw, lp;
+  const int64_t N = st_arg_size(&a, 0, "N", SIZE_MAX_I32);
+  const int64_t K = st_arg_size(&a, 1, "K", SIZE_MAX_I32);
+  const float *w = st_arg_f32(&a, 2, "weight", &lw, 0);
+  float *packed = st_arg_f32(&a, 3, "packed", &lp, 0);
+  st_need(&a, "weight", lw, st_mul(N, K));
+  if (!a.failed) st_need(&a, "packed (f32PackedLength)", lp, st_f32_packed_len(N, K));
+  if (a.failed) return NULL;
+  st_f32_pack(N, K, w, packed);
+  return NULL;
+}
+
+static napi_value f32_gemm_packed(napi_env env, napi_callback_info info) {
+  ARGS("f32GemmPacked", 7);
+  int64_t lx, lp, lb, ly;
+  const int64_t M = st_arg_size(&a, 0, "M", SIZE_MAX_I32);
+  const int64_t N = st_arg_size(&a, 1, "N", SIZE_MAX_I32);
+  const int64_t K = st_arg_size(&a, 2, "K", SIZE_MAX_I32);
+  const float *x = st_arg_f32(&a, 3, "x", &lx, 0);
+  const float *packed = st_arg_f32(&a, 4, "packed", &lp, 0);
+  const float *bias = st_arg_f32(&a, 5, "bias", &lb, 1);
+  float *y = st_arg_f32(&a, 6, "y", &ly, 0);
+  st_need(&a, "x", lx, st_mul(M, K));
+  if (!a.failed) st_need(&a, "packed (f32PackedLength)", lp, st_f32_packed_len(N, K));
+  if (bias) st_need(&a, "bias", lb, N);
+  st_need(&a, "y", ly, st_mul(M, N));
+  if (a.failed) return NULL;
+  st_f32_gemm_packed(M, N, K, x, packed, bias, y);
+  return NULL;
+}
+
 static napi_value q8_kernel(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value r;
@@ -731,6 +764,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       FN("q8Pack", q8_pack),
       FN("q8Gemm", q8_gemm),
       FN("q8Kernel", q8_kernel),
+      FN("f32Pack", f32_pack),
+      FN("f32GemmPacked", f32_gemm_packed),
 #undef FN
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -355,3 +355,115 @@ void st_q8_gemm(int64_t M, int64_t N, int64_t K, const float *x, const int32_t *
   free(qa);
   free(sa);
 }
+
+/* ------------------------------------------------------------ fp32 with packed weights */
+/*
+ * y = x W^T (+ bias) for few rows (single texts, small batches), where OpenBLAS spends much of a
+ * call re-packing W: here W is packed once at load into panels of 32 output channels, k-major (a
+ * panel is a K x 32 row-major block), and a 8 x 32 AVX-512 microkernel runs over K in blocks of
+ * F32_KC so the panel block stays in L1 while the rows of a chunk pass over it.
+ */
+#define F32_NR 32
+#define F32_MR 8
+#define F32_KC 256
+#define F32_MC 64
+
+int64_t st_f32_packed_len(int64_t N, int64_t K) { return (N + F32_NR - 1) / F32_NR * F32_NR * K; }
+
+void st_f32_pack(int64_t N, int64_t K, const float *w, float *packed) {
+  const int64_t Np = (N + F32_NR - 1) / F32_NR * F32_NR;
+  memset(packed, 0, sizeof(float) * (size_t)(Np * K));
+  for (int64_t n = 0; n < N; n++) {
+    float *panel = packed + (n / F32_NR) * F32_NR * K + n % F32_NR;
+    for (int64_t k = 0; k < K; k++) panel[k * F32_NR] = w[n * K + k];
+  }
+}
+
+/* acc[r][0..32) (+)= sum_{k<kc} a[r][k] * b[k][0..32); first: start from init (bias or 0). */
+typedef void (*F32Tile)(int64_t kc, const float *const *a, const float *b, float *acc, int first, const float *init);
+
+ST_HOT static void f32_tile_c(int64_t kc, const float *const *a, const float *b, float *acc, int first,
+                              const float *init) {
+  for (int64_t r = 0; r < F32_MR; r++) {
+    float *c = acc + r * F32_NR;
+    if (first)
+      for (int64_t j = 0; j < F32_NR; j++) c[j] = init ? init[j] : 0.0f;
+    for (int64_t k = 0; k < kc; k++) {
+      const float av = a[r][k];
+      for (int64_t j = 0; j < F32_NR; j++) c[j] += av * b[k * F32_NR + j];
+    }
+  }
+}
+
+#ifdef ST_HAVE_VNNI_BUILD
+__attribute__((target("avx512f"))) static void f32_tile_avx512(int64_t kc, const float *const *a, const float *b,
+                                                                float *acc, int first, const float *init) {
+  __m512 c[F32_MR][2];
+  for (int r = 0; r < F32_MR; r++) {
+    if (first) {
+      c[r][0] = init ? _mm512_loadu_ps(init) : _mm512_setzero_ps();
+      c[r][1] = init ? _mm512_loadu_ps(init + 16) : _mm512_setzero_ps();
+    } else {
+      c[r][0] = _mm512_loadu_ps(acc + r * F32_NR);
+      c[r][1] = _mm512_loadu_ps(acc + r * F32_NR + 16);
+    }
+  }
+  const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5], *a6 = a[6], *a7 = a[7];
+  for (int64_t k = 0; k < kc; k++) {
+    const __m512 b0 = _mm512_loadu_ps(b + k * F32_NR), b1 = _mm512_loadu_ps(b + k * F32_NR + 16);
+    __m512 av;
+#define FROW(ap, r)                                 \
+  av = _mm512_set1_ps(ap[k]);                       \
+  c[r][0] = _mm512_fmadd_ps(av, b0, c[r][0]);       \
+  c[r][1] = _mm512_fmadd_ps(av, b1, c[r][1]);
+    FROW(a0, 0) FROW(a1, 1) FROW(a2, 2) FROW(a3, 3) FROW(a4, 4) FROW(a5, 5) FROW(a6, 6) FROW(a7, 7)
+#undef FROW
+  }
+  for (int r = 0; r < F32_MR; r++) {
+    _mm512_storeu_ps(acc + r * F32_NR, c[r][0]);
+    _mm512_storeu_ps(acc + r * F32_NR + 16, c[r][1]);
+  }
+}
+#endif
+
+static F32Tile f32_pick(void) {
+#ifdef ST_HAVE_VNNI_BUILD
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && !getenv("SLIMTEXT_NO_AVX512")) return f32_tile_avx512;
+#endif
+  return f32_tile_c;
+}
+
+/* One chunk of rows [m0, m1) x panel p over all of K, into y. */
+static void f32_chunk_panel(F32Tile tile, int64_t m0, int64_t m1, int64_t p, int64_t N, int64_t K, const float *x,
+                            const float *packed, const float *bias, float *y) {
+  const int64_t n0 = p * F32_NR, nw = N - n0 < F32_NR ? N - n0 : F32_NR;
+  float init[F32_NR];
+  for (int64_t j = 0; j < F32_NR; j++) init[j] = bias && j < nw ? bias[n0 + j] : 0.0f;
+  for (int64_t mt = m0; mt < m1; mt += F32_MR) {
+    const int64_t mr = m1 - mt < F32_MR ? m1 - mt : F32_MR;
+    float acc[F32_MR * F32_NR] __attribute__((aligned(64)));
+    for (int64_t k0 = 0; k0 < K; k0 += F32_KC) {
+      const int64_t kc = K - k0 < F32_KC ? K - k0 : F32_KC;
+      const float *rows[F32_MR];
+      for (int64_t r = 0; r < F32_MR; r++) rows[r] = x + (mt + (r < mr ? r : 0)) * K + k0;
+      tile(kc, rows, packed + p * F32_NR * K + k0 * F32_NR, acc, k0 == 0, init);
+    }
+    for (int64_t r = 0; r < mr; r++) memcpy(y + (mt + r) * N + n0, acc + r * F32_NR, sizeof(float) * (size_t)nw);
+  }
+}
+
+void st_f32_gemm_packed(int64_t M, int64_t N, int64_t K, const float *x, const float *packed, const float *bias,
+                        float *y) {
+  if (M == 0 || N == 0) return;
+  static F32Tile tile = 0;
+  if (!tile) tile = f32_pick();
+  const int64_t panels = (N + F32_NR - 1) / F32_NR, chunks = (M + F32_MC - 1) / F32_MC;
+  const int nt = st_threads_for(M * N * K / 4);
+#pragma omp parallel for num_threads(nt) if (nt > 1) collapse(2) schedule(static)
+  for (int64_t c = 0; c < chunks; c++)
+    for (int64_t p = 0; p < panels; p++) {
+      const int64_t m1 = (c + 1) * F32_MC < M ? (c + 1) * F32_MC : M;
+      f32_chunk_panel(tile, c * F32_MC, m1, p, N, K, x, packed, bias, y);
+    }
+}

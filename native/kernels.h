@@ -92,6 +92,10 @@ int64_t st_q8_packed_len(int64_t N, int64_t K);
 void st_q8_pack(int64_t N, int64_t K, const float *w, int32_t *packed, float *scales, int32_t *colsum);
 void st_q8_gemm(int64_t M, int64_t N, int64_t K, const float *x, const int32_t *packed, const float *scales,
                 const int32_t *colsum, const float *bias, float *y);
+int64_t st_f32_packed_len(int64_t N, int64_t K);
+void st_f32_pack(int64_t N, int64_t K, const float *w, float *packed);
+void st_f32_gemm_packed(int64_t M, int64_t N, int64_t K, const float *x, const float *packed, const float *bias,
+                        float *y);
 /* 1 when st_q8_gemm runs the AVX-512 VNNI microkernel, 0 for the portable one. */
 int st_q8_kernel(void);
 

@@ -214,6 +214,18 @@ export interface InferKernels {
   q8Gemm?(M: number, N: number, K: number, x: F32, packed: I32, scales: F32, colsum: I32, bias: F32 | null, y: F32): void;
   /** Which int8 microkernel runs here ('avx512-vnni' or 'portable'). */
   q8Kernel?(): string;
+  /**
+   * fp32 with the weight packed once (optional; for few rows, where a BLAS call spends its time
+   * re-packing the weight): f32Pack lays a (N, K) weight out in f32PackedLength(N, K) floats,
+   * f32GemmPacked computes y (M, N) = x (M, K) W^T + bias (bias may be null).
+   */
+  f32Pack?(N: number, K: number, weight: F32, packed: F32): void;
+  f32GemmPacked?(M: number, N: number, K: number, x: F32, packed: F32, bias: F32 | null, y: F32): void;
+}
+
+/** Floats a packed fp32 weight of N output channels and K inputs takes (panels of 32 channels). */
+export function f32PackedLength(N: number, K: number): number {
+  return Math.ceil(N / 32) * 32 * K;
 }
 
 /** Int32s a packed int8 weight of N output channels and K inputs takes (panels of 32 channels, k in fours). */

@@ -66,6 +66,10 @@ for (const [name, backend] of bertTestBackends()) {
     assert.equal(ragged.pad, 0, 'padding rows are zeros');
     const one = compare(model, fast, [SEQS[2]!]);
     assert.ok(one.diff < 1e-5, `one text: max |diff| ${one.diff}`);
+    // more than 64 rows: the BLAS route of the linear layers (fewer rows take the packed-weight kernel)
+    const many = Array.from({ length: 24 }, (_, i) => [2, ...Array.from({ length: 3 + (i % 7) }, (_, j) => 4 + ((i * 7 + j) % 50)), 3]);
+    const big = compare(model, fast, many, true);
+    assert.ok(big.diff < 1e-5, `${many.reduce((s, x) => s + x.length, 0)} rows: max |diff| ${big.diff}`);
     // buffers kept from the bigger batch must not leak into a smaller one
     const again = compare(model, fast, SEQS.slice(0, 2));
     assert.ok(again.diff < 1e-5, `second batch: max |diff| ${again.diff}`);
@@ -179,7 +183,7 @@ test('[native] q8Gemm equals a plain-JS reference of the same quantisation (odd 
   }
 });
 
-test('[native] the portable int8 kernel (SLIMTEXT_NO_VNNI=1) gives the VNNI kernel\'s results', { skip: nativeSkip }, () => {
+test('[native] the portable int8 kernel (SLIMTEXT_NO_VNNI=1) gives the VNNI kernel\'s results; so do the packed fp32 kernels', { skip: nativeSkip }, () => {
   const script = `
     const { loadBackend, inferKernels, q8PackedLength, Rng } = await import(${JSON.stringify(join(repoRoot, 'dist/src/engine/index.js'))});
     const be = loadBackend('native'); const k = inferKernels(be);
@@ -187,16 +191,21 @@ test('[native] the portable int8 kernel (SLIMTEXT_NO_VNNI=1) gives the VNNI kern
     const x = new Float32Array(M * K), w = new Float32Array(N * K); rng.fillNormal(x, 0, 1); rng.fillNormal(w, 0, 0.05);
     const p = new Int32Array(q8PackedLength(N, K)), s = new Float32Array(N), cs = new Int32Array(N), y = new Float32Array(M * N);
     k.q8Pack(N, K, w, p, s, cs); k.q8Gemm(M, N, K, x, p, s, cs, null, y);
-    console.log(JSON.stringify({ kernel: k.q8Kernel(), y: Array.from(y) }));`;
+    const pf = new Float32Array(Math.ceil(N / 32) * 32 * K), yf = new Float32Array(M * N), b = new Float32Array(N).fill(0.5);
+    k.f32Pack(N, K, w, pf); k.f32GemmPacked(M, N, K, x, pf, b, yf);
+    console.log(JSON.stringify({ kernel: k.q8Kernel(), y: Array.from(y), f32: Array.from(yf) }));`;
   const run = (env: Record<string, string>) => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, ...env } });
     assert.equal(r.status, 0, r.stderr);
-    return JSON.parse(r.stdout) as { kernel: string; y: number[] };
+    return JSON.parse(r.stdout) as { kernel: string; y: number[]; f32: number[] };
   };
-  const portable = run({ SLIMTEXT_NO_VNNI: '1' });
+  const portable = run({ SLIMTEXT_NO_VNNI: '1', SLIMTEXT_NO_AVX512: '1' });
   const best = run({});
   assert.equal(portable.kernel, 'portable');
   assert.deepEqual(best.y, portable.y, `${best.kernel} and portable kernels differ`);
+  // the packed fp32 kernels, AVX-512 and portable (both checked against the taped forward above)
+  const d = maxRel(Float32Array.from(best.f32), Float32Array.from(portable.f32));
+  assert.ok(d < 1e-5, `packed fp32 kernels differ by ${d}`);
 });
 
 test('[native] the int8 path stays close to fp32 and names its kernel', { skip: nativeSkip }, () => {

@@ -13,7 +13,7 @@
  *
  * The prepared copy does not follow later changes to the model's parameters: prepare again.
  */
-import { Tensor, getBackend, inferKernels, q8PackedLength, type Backend, type InferKernels, type Linear } from '../../engine/index.js';
+import { Tensor, getBackend, inferKernels, q8PackedLength, f32PackedLength, type Backend, type InferKernels, type Linear } from '../../engine/index.js';
 import { SlimtextError } from '../../errors.js';
 import type { BertModel } from './model.js';
 
@@ -185,12 +185,21 @@ interface Norm {
   eps: number;
 }
 
+/**
+ * Up to this many rows (a few texts) the packed-weight kernel runs; above it BLAS, whose own packing
+ * of the weight is then spread over enough rows to pay. Measured on the bench machine: BERT-base
+ * at one 25-token text (below, BENCHMARKS.md "Inference").
+ */
+const PACKED_MAX_ROWS = 64;
+
 /** One linear layer (or several with the same input, concatenated along outputs), fp32 or int8. */
 class Dense {
   readonly out: number;
   readonly in: number;
   readonly bias: Float32Array | null;
   private readonly weight: Float32Array | undefined;
+  /** The weight packed for the few-rows kernel (fp32, when the backend has it). */
+  private readonly packed: Float32Array | undefined;
   private readonly q8: { packed: Int32Array; scales: Float32Array; colsum: Int32Array } | undefined;
 
   constructor(parts: readonly Linear[], quantize: Quantize, private readonly be: Backend, private readonly k: InferKernels) {
@@ -213,6 +222,10 @@ class Dense {
       this.q8 = { packed, scales, colsum };
     } else {
       this.weight = w;
+      if (k.f32Pack && k.f32GemmPacked) {
+        this.packed = new Float32Array(f32PackedLength(this.out, this.in));
+        k.f32Pack(this.out, this.in, w, this.packed);
+      }
     }
   }
 
@@ -221,6 +234,10 @@ class Dense {
     if (rows === 0) return true;
     if (this.q8) {
       this.k.q8Gemm!(rows, this.out, this.in, x, this.q8.packed, this.q8.scales, this.q8.colsum, this.bias, y);
+      return true;
+    }
+    if (this.packed && rows <= PACKED_MAX_ROWS) {
+      this.k.f32GemmPacked!(rows, this.out, this.in, x, this.packed, this.bias, y);
       return true;
     }
     this.be.gemm(false, true, rows, this.out, this.in, 1, x, this.in, 0, this.weight!, this.in, 0, 0, y, this.out, 0, 1);
