@@ -12,7 +12,8 @@
         "native/rowwise.c",
         "native/embedding.c",
         "native/random.c",
-        "native/optim.c"
+        "native/optim.c",
+        "native/infer.c"
       ],
       "include_dirs": [
         "/usr/include/x86_64-linux-gnu/openblas-pthread",

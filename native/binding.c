@@ -558,6 +558,193 @@ static napi_value adam_rows(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ------------------------------------------------------------ inference (infer.c) */
+
+static napi_value bias_gelu(napi_env env, napi_callback_info info) {
+  ARGS("biasGelu", 4);
+  int64_t lb, lx;
+  const int64_t rows = st_arg_size(&a, 0, "rows", SIZE_MAX_JS);
+  const int64_t cols = st_arg_size(&a, 1, "cols", SIZE_MAX_JS);
+  const float *bias = st_arg_f32(&a, 2, "bias", &lb, 1);
+  float *x = st_arg_f32(&a, 3, "x", &lx, 0);
+  if (bias) st_need(&a, "bias", lb, cols);
+  st_need(&a, "x", lx, st_mul(rows, cols));
+  if (a.failed) return NULL;
+  st_bias_gelu(rows, cols, bias, x);
+  return NULL;
+}
+
+static napi_value add_bias(napi_env env, napi_callback_info info) {
+  ARGS("addBias", 4);
+  int64_t lb, lx;
+  const int64_t rows = st_arg_size(&a, 0, "rows", SIZE_MAX_JS);
+  const int64_t cols = st_arg_size(&a, 1, "cols", SIZE_MAX_JS);
+  const float *bias = st_arg_f32(&a, 2, "bias", &lb, 0);
+  float *x = st_arg_f32(&a, 3, "x", &lx, 0);
+  st_need(&a, "bias", lb, cols);
+  st_need(&a, "x", lx, st_mul(rows, cols));
+  if (a.failed) return NULL;
+  st_add_bias(rows, cols, bias, x);
+  return NULL;
+}
+
+static napi_value residual_layer_norm(napi_env env, napi_callback_info info) {
+  ARGS("residualLayerNorm", 9);
+  int64_t lx, lb, lr, lg, lbt, lo;
+  const int64_t rows = st_arg_size(&a, 0, "rows", SIZE_MAX_JS);
+  const int64_t cols = st_arg_size(&a, 1, "cols", SIZE_MAX_JS);
+  const float *x = st_arg_f32(&a, 2, "x", &lx, 0);
+  const float *bias = st_arg_f32(&a, 3, "bias", &lb, 1);
+  const float *res = st_arg_f32(&a, 4, "residual", &lr, 0);
+  const float *gamma = st_arg_f32(&a, 5, "gamma", &lg, 0);
+  const float *beta = st_arg_f32(&a, 6, "beta", &lbt, 0);
+  const double eps = st_arg_num(&a, 7, "eps");
+  float *out = st_arg_f32(&a, 8, "out", &lo, 0);
+  st_need(&a, "x", lx, st_mul(rows, cols));
+  if (bias) st_need(&a, "bias", lb, cols);
+  st_need(&a, "residual", lr, st_mul(rows, cols));
+  st_need(&a, "gamma", lg, cols);
+  st_need(&a, "beta", lbt, cols);
+  st_need(&a, "out", lo, st_mul(rows, cols));
+  if (!a.failed && cols == 0 && rows > 0) st_fail(&a, 'R', "cols is 0 (a row must have at least one element)");
+  if (a.failed) return NULL;
+  st_residual_layer_norm(rows, cols, x, bias, res, gamma, beta, (float)eps, out);
+  return NULL;
+}
+
+static napi_value embed_layer_norm(napi_env env, napi_callback_info info) {
+  ARGS("embedLayerNorm", 12);
+  int64_t lw, li, lp, lpi, lt, lti, lg, lb, lo;
+  const int64_t n = st_arg_size(&a, 0, "n", SIZE_MAX_JS);
+  const int64_t dim = st_arg_size(&a, 1, "dim", SIZE_MAX_JS);
+  const float *word = st_arg_f32(&a, 2, "word", &lw, 0);
+  const int32_t *ids = st_arg_i32(&a, 3, "ids", &li);
+  const float *pos = st_arg_f32(&a, 4, "position", &lp, 0);
+  const int32_t *posIds = st_arg_i32(&a, 5, "positionIds", &lpi);
+  const float *type = st_arg_f32(&a, 6, "tokenType", &lt, 0);
+  const int32_t *typeIds = st_arg_i32(&a, 7, "tokenTypeIds", &lti);
+  const float *gamma = st_arg_f32(&a, 8, "gamma", &lg, 0);
+  const float *beta = st_arg_f32(&a, 9, "beta", &lb, 0);
+  const double eps = st_arg_num(&a, 10, "eps");
+  float *out = st_arg_f32(&a, 11, "out", &lo, 0);
+  if (!a.failed && dim == 0) st_fail(&a, 'R', "dim is 0");
+  st_need(&a, "ids", li, n);
+  st_need(&a, "positionIds", lpi, n);
+  st_need(&a, "tokenTypeIds", lti, n);
+  st_need(&a, "gamma", lg, dim);
+  st_need(&a, "beta", lb, dim);
+  st_need(&a, "out", lo, st_mul(n, dim));
+  if (a.failed) return NULL;
+  check_ids(&a, "token id", ids, 0, n, lw / dim, "the word embeddings");
+  check_ids(&a, "position", posIds, 0, n, lp / dim, "the position embeddings");
+  check_ids(&a, "token type", typeIds, 0, n, lt / dim, "the token type embeddings");
+  if (a.failed) return NULL;
+  st_embed_layer_norm(n, dim, word, ids, pos, posIds, type, typeIds, gamma, beta, (float)eps, out);
+  return NULL;
+}
+
+static napi_value attention_packed(napi_env env, napi_callback_info info) {
+  ARGS("attentionPacked", 6);
+  int64_t lo, lq, lc;
+  const int64_t nSeq = st_arg_size(&a, 0, "nSeq", SIZE_MAX_I32 - 1);
+  const int32_t *offsets = st_arg_i32(&a, 1, "offsets", &lo);
+  const int64_t heads = st_arg_size(&a, 2, "heads", SIZE_MAX_I32);
+  const int64_t d = st_arg_size(&a, 3, "headDim", SIZE_MAX_I32);
+  const float *qkv = st_arg_f32(&a, 4, "qkv", &lq, 0);
+  float *ctx = st_arg_f32(&a, 5, "ctx", &lc, 0);
+  st_need(&a, "offsets (nSeq + 1 entries)", lo, nSeq + 1);
+  if (a.failed) return NULL;
+  check_offsets(&a, offsets, nSeq, "the token rows", SIZE_MAX_I32);
+  if (a.failed) return NULL;
+  const int64_t rows = offsets[nSeq];
+  st_need(&a, "qkv", lq, st_mul(rows, 3 * heads * d));
+  st_need(&a, "ctx", lc, st_mul(rows, heads * d));
+  if (a.failed) return NULL;
+  st_attention_packed(nSeq, offsets, heads, d, qkv, ctx);
+  return NULL;
+}
+
+static napi_value q8_pack(napi_env env, napi_callback_info info) {
+  ARGS("q8Pack", 6);
+  int64_t lw, lp, ls, lc;
+  const int64_t N = st_arg_size(&a, 0, "N", SIZE_MAX_I32);
+  const int64_t K = st_arg_size(&a, 1, "K", SIZE_MAX_I32);
+  const float *w = st_arg_f32(&a, 2, "weight", &lw, 0);
+  int32_t *packed = st_arg_i32(&a, 3, "packed", &lp);
+  float *scales = st_arg_f32(&a, 4, "scales", &ls, 0);
+  int32_t *colsum = st_arg_i32(&a, 5, "colsum", &lc);
+  st_need(&a, "weight", lw, st_mul(N, K));
+  if (!a.failed) st_need(&a, "packed (q8PackedLength)", lp, st_q8_packed_len(N, K));
+  st_need(&a, "scales", ls, N);
+  st_need(&a, "colsum", lc, N);
+  if (a.failed) return NULL;
+  st_q8_pack(N, K, w, packed, scales, colsum);
+  return NULL;
+}
+
+static napi_value q8_gemm(napi_env env, napi_callback_info info) {
+  ARGS("q8Gemm", 9);
+  int64_t lx, lp, ls, lc, lb, ly;
+  const int64_t M = st_arg_size(&a, 0, "M", SIZE_MAX_I32);
+  const int64_t N = st_arg_size(&a, 1, "N", SIZE_MAX_I32);
+  const int64_t K = st_arg_size(&a, 2, "K", SIZE_MAX_I32);
+  const float *x = st_arg_f32(&a, 3, "x", &lx, 0);
+  const int32_t *packed = st_arg_i32(&a, 4, "packed", &lp);
+  const float *scales = st_arg_f32(&a, 5, "scales", &ls, 0);
+  const int32_t *colsum = st_arg_i32(&a, 6, "colsum", &lc);
+  const float *bias = st_arg_f32(&a, 7, "bias", &lb, 1);
+  float *y = st_arg_f32(&a, 8, "y", &ly, 0);
+  st_need(&a, "x", lx, st_mul(M, K));
+  if (!a.failed) st_need(&a, "packed (q8PackedLength)", lp, st_q8_packed_len(N, K));
+  st_need(&a, "scales", ls, N);
+  st_need(&a, "colsum", lc, N);
+  if (bias) st_need(&a, "bias", lb, N);
+  st_need(&a, "y", ly, st_mul(M, N));
+  if (a.failed) return NULL;
+  st_q8_gemm(M, N, K, x, packed, scales, colsum, bias, y);
+  return NULL;
+}
+
+static napi_value f32_pack(napi_env env, napi_callback_info info) {
+  ARGS("f32Pack", 4);
+  int64_t lw, lp;
+  const int64_t N = st_arg_size(&a, 0, "N", SIZE_MAX_I32);
+  const int64_t K = st_arg_size(&a, 1, "K", SIZE_MAX_I32);
+  const float *w = st_arg_f32(&a, 2, "weight", &lw, 0);
+  float *packed = st_arg_f32(&a, 3, "packed", &lp, 0);
+  st_need(&a, "weight", lw, st_mul(N, K));
+  if (!a.failed) st_need(&a, "packed (f32PackedLength)", lp, st_f32_packed_len(N, K));
+  if (a.failed) return NULL;
+  st_f32_pack(N, K, w, packed);
+  return NULL;
+}
+
+static napi_value f32_gemm_packed(napi_env env, napi_callback_info info) {
+  ARGS("f32GemmPacked", 7);
+  int64_t lx, lp, lb, ly;
+  const int64_t M = st_arg_size(&a, 0, "M", SIZE_MAX_I32);
+  const int64_t N = st_arg_size(&a, 1, "N", SIZE_MAX_I32);
+  const int64_t K = st_arg_size(&a, 2, "K", SIZE_MAX_I32);
+  const float *x = st_arg_f32(&a, 3, "x", &lx, 0);
+  const float *packed = st_arg_f32(&a, 4, "packed", &lp, 0);
+  const float *bias = st_arg_f32(&a, 5, "bias", &lb, 1);
+  float *y = st_arg_f32(&a, 6, "y", &ly, 0);
+  st_need(&a, "x", lx, st_mul(M, K));
+  if (!a.failed) st_need(&a, "packed (f32PackedLength)", lp, st_f32_packed_len(N, K));
+  if (bias) st_need(&a, "bias", lb, N);
+  st_need(&a, "y", ly, st_mul(M, N));
+  if (a.failed) return NULL;
+  st_f32_gemm_packed(M, N, K, x, packed, bias, y);
+  return NULL;
+}
+
+static napi_value q8_kernel(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value r;
+  napi_create_string_utf8(env, st_q8_kernel() ? "avx512-vnni" : "portable", NAPI_AUTO_LENGTH, &r);
+  return r;
+}
+
 /* ------------------------------------------------------------ module */
 
 /* The addon may load in several worker threads; process-wide set-up happens once. */
@@ -594,6 +781,16 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       FN("dropout", dropout),
       FN("adam", adam),
       FN("adamRows", adam_rows),
+      FN("biasGelu", bias_gelu),
+      FN("addBias", add_bias),
+      FN("residualLayerNorm", residual_layer_norm),
+      FN("embedLayerNorm", embed_layer_norm),
+      FN("attentionPacked", attention_packed),
+      FN("q8Pack", q8_pack),
+      FN("q8Gemm", q8_gemm),
+      FN("q8Kernel", q8_kernel),
+      FN("f32Pack", f32_pack),
+      FN("f32GemmPacked", f32_gemm_packed),
 #undef FN
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

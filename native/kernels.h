@@ -81,4 +81,26 @@ void st_adam_rows(int64_t nRows, int64_t dim, const int32_t *rowIds, const float
                   float *p, float *m, float *v,
                   double lr, double b1, double b2, double eps, double wd, double t);
 
+
+/* ------------------------------------------------------------ infer.c (inference only) */
+void st_bias_gelu(int64_t rows, int64_t cols, const float *bias, float *x);
+void st_add_bias(int64_t rows, int64_t cols, const float *bias, float *x);
+void st_residual_layer_norm(int64_t rows, int64_t cols, const float *x, const float *bias, const float *res,
+                            const float *gamma, const float *beta, float eps, float *out);
+void st_embed_layer_norm(int64_t n, int64_t dim, const float *word, const int32_t *ids, const float *pos,
+                         const int32_t *posIds, const float *type, const int32_t *typeIds, const float *gamma,
+                         const float *beta, float eps, float *out);
+void st_attention_packed(int64_t nSeq, const int32_t *offsets, int64_t heads, int64_t d, const float *qkv,
+                         float *ctx);
+int64_t st_q8_packed_len(int64_t N, int64_t K);
+void st_q8_pack(int64_t N, int64_t K, const float *w, int32_t *packed, float *scales, int32_t *colsum);
+void st_q8_gemm(int64_t M, int64_t N, int64_t K, const float *x, const int32_t *packed, const float *scales,
+                const int32_t *colsum, const float *bias, float *y);
+int64_t st_f32_packed_len(int64_t N, int64_t K);
+void st_f32_pack(int64_t N, int64_t K, const float *w, float *packed);
+void st_f32_gemm_packed(int64_t M, int64_t N, int64_t K, const float *x, const float *packed, const float *bias,
+                        float *y);
+/* 1 when st_q8_gemm runs the AVX-512 VNNI microkernel, 0 for the portable one. */
+int st_q8_kernel(void);
+
 #endif

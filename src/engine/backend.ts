@@ -177,6 +177,69 @@ export interface Backend {
     nRows: number, dim: number, rowIds: I32, gradRows: F32, p: F32, m: F32, v: F32,
     lr: number, b1: number, b2: number, eps: number, wd: number, t: number,
   ): void;
+
+  /**
+   * Fused inference-only kernels (no backward: nothing here is on the tape). A backend that lacks
+   * them gets the same results composed from the kernels above (src/engine/infer/kernels.ts).
+   */
+  readonly infer?: InferKernels;
+}
+
+/**
+ * The steps of a tape-free BERT forward pass over PACKED tokens: a batch is the sum of its real
+ * lengths in rows (no padding), and `offsets` (nSeq + 1 entries) marks where each sequence starts.
+ * Row-wise kernels may write in place (out may alias x or residual).
+ */
+export interface InferKernels {
+  /** x = gelu(x + bias) per row of length cols (erf GELU; bias null: x = gelu(x)). */
+  biasGelu(rows: number, cols: number, bias: F32 | null, x: F32): void;
+  /** x += bias per row. */
+  addBias(rows: number, cols: number, bias: F32, x: F32): void;
+  /** out = layerNorm(x + bias + residual) per row (bias may be null); out may alias x or residual. */
+  residualLayerNorm(rows: number, cols: number, x: F32, bias: F32 | null, residual: F32, gamma: F32, beta: F32, eps: number, out: F32): void;
+  /** out[i] = layerNorm(word[ids[i]] + position[positionIds[i]] + tokenType[tokenTypeIds[i]]); throws on an id out of range. */
+  embedLayerNorm(
+    n: number, dim: number, word: F32, ids: I32, position: F32, positionIds: I32, tokenType: F32, tokenTypeIds: I32,
+    gamma: F32, beta: F32, eps: number, out: F32,
+  ): void;
+  /**
+   * Self-attention per sequence over its real rows: qkv is (rows, 3*heads*d) holding Q | K | V
+   * (heads interleaved, as a Linear writes them); for every sequence s and head h,
+   * ctx[s, :, h] = softmax(Q K^T / sqrt(d)) V over that sequence's rows only. ctx is (rows, heads*d).
+   */
+  attentionPacked(nSeq: number, offsets: I32, heads: number, headDim: number, qkv: F32, ctx: F32): void;
+  /**
+   * int8 dynamic quantisation (optional: a backend without it runs fp32). q8Pack quantises a
+   * (N, K) weight per output channel (scale max|w|/127, round to nearest even, clamp +-127) into
+   * `packed` (q8PackedLength(N, K) int32s, an opaque layout), `scales` (N) and `colsum` (N, the sum
+   * of each channel's int8 weights).
+   */
+  q8Pack?(N: number, K: number, weight: F32, packed: I32, scales: F32, colsum: I32): void;
+  /**
+   * y (M, N) = x (M, K) through a packed weight: each row of x is quantised on the fly to
+   * u = rint(x * 127/max|x|) + 128 (u8), int32 acc = sum_k u*w, then
+   * y = float(acc - 128*colsum) * (max|x|/127) * scale + bias (bias may be null).
+   */
+  q8Gemm?(M: number, N: number, K: number, x: F32, packed: I32, scales: F32, colsum: I32, bias: F32 | null, y: F32): void;
+  /** Which int8 microkernel runs here ('avx512-vnni' or 'portable'). */
+  q8Kernel?(): string;
+  /**
+   * fp32 with the weight packed once (optional; for few rows, where a BLAS call spends its time
+   * re-packing the weight): f32Pack lays a (N, K) weight out in f32PackedLength(N, K) floats,
+   * f32GemmPacked computes y (M, N) = x (M, K) W^T + bias (bias may be null).
+   */
+  f32Pack?(N: number, K: number, weight: F32, packed: F32): void;
+  f32GemmPacked?(M: number, N: number, K: number, x: F32, packed: F32, bias: F32 | null, y: F32): void;
+}
+
+/** Floats a packed fp32 weight of N output channels and K inputs takes (panels of 32 channels). */
+export function f32PackedLength(N: number, K: number): number {
+  return Math.ceil(N / 32) * 32 * K;
+}
+
+/** Int32s a packed int8 weight of N output channels and K inputs takes (panels of 32 channels, k in fours). */
+export function q8PackedLength(N: number, K: number): number {
+  return Math.ceil(N / 32) * 32 * Math.ceil(K / 4);
 }
 
 /**

@@ -34,3 +34,6 @@ export { warmupDecay, warmupConstant, constant, type Schedule, type WarmupDecayO
 
 export { getBackend, setBackend, loadBackend, availableBackends, type BackendName } from './backends.js';
 export type { Backend } from './backend.js';
+export type { InferKernels } from './backend.js';
+export { q8PackedLength, f32PackedLength } from './backend.js';
+export { inferKernels } from './infer/kernels.js';

@@ -6,6 +6,7 @@
  */
 import { Tensor, noGrad, softmax } from '../engine/index.js';
 import type { BertModel } from './bert/model.js';
+import { FastBert, type Quantize } from './bert/fastForward.js';
 import type { BiEncoder, Side } from './biEncoder.js';
 import type { SequenceClassifier } from './classifier.js';
 import { lengthSortedBatches, padRows, type PaddedBatch, type TokenizedSet } from './textBatch.js';
@@ -13,8 +14,31 @@ import { lengthSortedBatches, padRows, type PaddedBatch, type TokenizedSet } fro
 /** Runs `encoder` over rows of a set: the last hidden state (B, T, H) and the padded batch. */
 export type EncodeRows = (encoder: BertModel, set: TokenizedSet, rows: Int32Array) => { last: Tensor; batch: PaddedBatch };
 
-/** The plain forward pass. */
-export function plainEncode(padId: number): EncodeRows {
+export interface PlainEncodeOptions {
+  /** 'int8': dynamic int8 quantisation of the encoder's linear layers (native backend). */
+  quantize?: Quantize;
+}
+
+/**
+ * The plain forward pass, on the tape-free inference path (bert/fastForward.ts). Each encoder is
+ * prepared (weights copied and packed) on first use by this EncodeRows, so make one per model
+ * state: after more training, call plainEncode again.
+ */
+export function plainEncode(padId: number, opts: PlainEncodeOptions = {}): EncodeRows {
+  const prepared = new WeakMap<BertModel, FastBert>();
+  return (encoder, set, rows) => {
+    const batch = padRows(set, rows, padId);
+    let fast = prepared.get(encoder);
+    if (!fast) {
+      fast = FastBert.prepare(encoder, { quantize: opts.quantize ?? 'none' });
+      prepared.set(encoder, fast);
+    }
+    return { last: fast.lastHidden(batch), batch };
+  };
+}
+
+/** The taped forward pass (BertModel.encode): the reference the inference path is tested against. */
+export function tapedEncode(padId: number): EncodeRows {
   return (encoder, set, rows) => {
     const batch = padRows(set, rows, padId);
     return { last: encoder.encode(encoder.embed(batch), encoder.maskFor(batch)), batch };

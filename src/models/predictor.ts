@@ -8,6 +8,8 @@ import { Tensor, matmul } from '../engine/index.js';
 import { classifierLogits, plainEncode, sideVectors, softmaxRows, type EncodeRows } from './inference.js';
 import { isDan, type AnyTaskModel } from './anyModel.js';
 import type { MultiTaskModel, TaskBranch } from './multiTask.js';
+import type { Quantize } from './bert/fastForward.js';
+import { SlimtextError } from '../errors.js';
 import { tokenizeAll } from './textBatch.js';
 
 export interface Ranked {
@@ -20,6 +22,8 @@ export interface PredictorOptions {
   /** How many labels or replies to return per input (default 1 for classifiers, 3 for replies). */
   topK?: number;
   batchSize?: number;
+  /** 'int8': dynamic int8 quantisation of the encoder's linear layers (BERT models, native backend). */
+  quantize?: Quantize;
 }
 
 export class Predictor {
@@ -31,7 +35,9 @@ export class Predictor {
   constructor(readonly tm: AnyTaskModel, opts: PredictorOptions = {}) {
     this.topK = Math.max(1, opts.topK ?? (tm.task === 'reply' ? 3 : 1));
     this.batchSize = opts.batchSize ?? 64;
-    this.encode = plainEncode(isDan(tm) || tm.tokenizer.padId < 0 ? 0 : tm.tokenizer.padId);
+    const quantize = opts.quantize ?? 'none';
+    if (quantize !== 'none' && isDan(tm)) throw new SlimtextError(`--quantize ${quantize} applies to BERT models; this is a DAN model`);
+    this.encode = plainEncode(isDan(tm) || tm.tokenizer.padId < 0 ? 0 : tm.tokenizer.padId, { quantize });
   }
 
   /** Inputs: texts, or [text, pair] for pair models. One ranked list per input, best first. */

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Backend } from '../backend.js';
+import type { Backend, InferKernels } from '../backend.js';
 
 /** The native backend, or undefined when the addon is not built or fails to load here. */
 export function loadNative(): Backend | undefined {
@@ -25,7 +25,7 @@ export function nativeLoadError(): string | undefined {
 /** Where the addon is expected, relative to the package root. */
 export const NATIVE_ADDON_PATH = join('build', 'Release', 'slimtext_native.node');
 
-type NativeAddon = Omit<Backend, 'name'>;
+type NativeAddon = Omit<Backend, 'name' | 'infer'>;
 
 /** Every kernel the addon must export (an addon built from older sources may lack some). */
 const KERNELS: readonly (keyof NativeAddon)[] = [
@@ -33,6 +33,11 @@ const KERNELS: readonly (keyof NativeAddon)[] = [
   'sum', 'dot', 'sumSquares', 'allFinite', 'softmax', 'softmaxBackward', 'logSoftmax',
   'logSoftmaxBackward', 'layerNorm', 'layerNormBackward', 'gather', 'indexAdd', 'embeddingBagMean',
   'embeddingBagMeanBackward', 'dequantGather', 'dropout', 'adam', 'adamRows',
+];
+
+/** The fused inference kernels (infer.c); an addon without them runs the composed versions. */
+const INFER_KERNELS: readonly (keyof Required<InferKernels>)[] = [
+  'biasGelu', 'addBias', 'residualLayerNorm', 'embedLayerNorm', 'attentionPacked', 'q8Pack', 'q8Gemm', 'q8Kernel', 'f32Pack', 'f32GemmPacked',
 ];
 
 let state: { backend: Backend } | { error: string } | undefined;
@@ -54,7 +59,11 @@ function tryLoad(): { backend: Backend } | { error: string } {
   const missing = KERNELS.filter((k) => typeof addon[k] !== 'function');
   if (missing.length > 0) return { error: `${file} lacks ${missing.join(', ')} (stale build; rerun scripts/build-native.mjs)` };
   // The C functions take the Backend's arguments as they are (booleans and enum numbers included).
-  const backend: Backend = Object.freeze({ ...(addon as NativeAddon), name: 'native' as const });
+  const a = addon as NativeAddon & Partial<Required<InferKernels>>;
+  const infer = INFER_KERNELS.every((k) => typeof a[k] === 'function')
+    ? Object.freeze(Object.fromEntries(INFER_KERNELS.map((k) => [k, a[k]])) as unknown as InferKernels)
+    : undefined;
+  const backend: Backend = Object.freeze({ ...(addon as NativeAddon), name: 'native' as const, ...(infer ? { infer } : {}) });
   return { backend };
 }
 

@@ -11,6 +11,7 @@ import { MULTITASK_TASK } from '../../models/multiTask.js';
 import { classifierLogits, plainEncode } from '../../models/inference.js';
 import { tokenizeAll } from '../../models/textBatch.js';
 import { loadDan } from '../../models/dan.js';
+import type { Quantize } from '../../models/bert/fastForward.js';
 
 export interface Teacher {
   readonly labels: readonly string[];
@@ -27,26 +28,30 @@ export interface Teacher {
 export const TEACHER_BATCH = 64;
 
 /** Loads a teacher from a slimtext model folder (a fine-tuned classifier, a DAN, or one task of a multi-task model). */
-export async function loadTeacher(dir: string, task?: string): Promise<Teacher> {
+export async function loadTeacher(dir: string, opts: { task?: string; quantize?: Quantize } = {}): Promise<Teacher> {
+  const quantize = opts.quantize ?? 'none';
+  const task = opts.task;
   const { manifest } = await readBundle(dir);
   if (manifest.task === MULTITASK_TASK || task !== undefined) {
     const tm = await loadAnyModel(dir, { task });
     if (tm.task !== 'classify' || 'kind' in tm) throw new InputError(dir, undefined, 'task', 'a teacher must be a single-text classifier');
-    return transformerTeacher(dir, tm, manifest, { task });
+    return transformerTeacher(dir, tm, manifest, { task, quantize });
   }
   if (manifest.task !== 'classify') throw new InputError(dir, undefined, 'task', `a teacher must be a single-text classifier, this model's task is '${manifest.task}'`);
   if (manifest.architecture.kind === 'dan') {
+    if (quantize !== 'none') throw new InputError(dir, undefined, 'architecture', `--quantize ${quantize} applies to BERT teachers; this is a DAN`);
     const dan = await loadDan(dir);
     return { labels: dan.labels, logits: (texts) => dan.predict(texts).slice(), info: { dir, architecture: 'dan', parameters: dan.parameterCount(), identity: modelIdentity(manifest) } };
   }
   const { model: tm } = await loadTaskModel(dir);
   if (tm.task !== 'classify') throw new InputError(dir, undefined, 'task', `a teacher must be a single-text classifier, this model's task is '${tm.task}'`);
-  return transformerTeacher(dir, tm, manifest, {});
+  return transformerTeacher(dir, tm, manifest, { quantize });
 }
 
-function transformerTeacher(dir: string, tm: ClassifierTaskModel, manifest: BundleManifest, extra: Record<string, unknown>): Teacher {
+function transformerTeacher(dir: string, tm: ClassifierTaskModel, manifest: BundleManifest, extra: { task?: string; quantize: Quantize }): Teacher {
+  const quantize = extra.quantize;
   const padId = tm.tokenizer.padId >= 0 ? tm.tokenizer.padId : 0;
-  const encode = plainEncode(padId);
+  const encode = plainEncode(padId, { quantize });
   return {
     labels: tm.labels,
     logits(texts) {
@@ -60,6 +65,7 @@ function transformerTeacher(dir: string, tm: ClassifierTaskModel, manifest: Bund
       parameters: tm.model.parameterCount(),
       max_length: tm.maxLength,
       identity: modelIdentity(manifest),
+      ...(quantize !== 'none' ? { quantize } : {}),
       ...(manifest.metrics && Object.keys(manifest.metrics).length ? { metrics: manifest.metrics } : {}),
     },
   };

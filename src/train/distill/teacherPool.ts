@@ -9,6 +9,7 @@ import { getBackend } from '../../engine/index.js';
 import { SlimtextError } from '../../errors.js';
 import { startModuleWorker } from '../../text/workerThreads.js';
 import type { TeacherRunner } from './teacherLabels.js';
+import type { Quantize } from '../../models/bert/fastForward.js';
 
 interface Pending {
   resolve: (l: Float32Array) => void;
@@ -16,7 +17,7 @@ interface Pending {
 }
 
 /** Starts `workers` threads, each loading the teacher in `dir`; resolves once all are ready. */
-export async function teacherPool(dir: string, workers: number, task?: string): Promise<TeacherRunner> {
+export async function teacherPool(dir: string, workers: number, opts: { task?: string; quantize?: Quantize } = {}): Promise<TeacherRunner> {
   // The workers set kernels to one thread; the native addon's count is process-wide, so put it back on close.
   const kernelThreads = getBackend().threads();
   const threads: Worker[] = [];
@@ -31,7 +32,7 @@ export async function teacherPool(dir: string, workers: number, task?: string): 
   };
   const ready = await Promise.all(
     Array.from({ length: workers }, () => {
-      const w = startModuleWorker(import.meta.url, 'teacherWorker', { dir, task });
+      const w = startModuleWorker(import.meta.url, 'teacherWorker', { dir, task: opts.task, quantize: opts.quantize ?? 'none' });
       threads.push(w);
       busy.set(w, 0);
       return new Promise<{ labels: string[]; info: Record<string, unknown> }>((resolve, reject) => {

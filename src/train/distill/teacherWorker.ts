@@ -6,12 +6,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { getBackend } from '../../engine/index.js';
 import { loadTeacher } from './teacher.js';
+import type { Quantize } from '../../models/bert/fastForward.js';
 
 const port = parentPort;
 if (!port) throw new Error('teacherWorker runs as a worker thread');
-const { dir, task } = workerData as { dir: string; task?: string };
+const { dir, task, quantize } = workerData as { dir: string; task?: string; quantize?: Quantize };
 getBackend().setThreads(1);
-const teacher = await loadTeacher(dir, task).catch((e: Error) => {
+const teacher = await loadTeacher(dir, { task, quantize }).catch((e: Error) => {
   port.postMessage({ type: 'error', message: e.message, userFacing: (e as { userFacing?: boolean }).userFacing === true });
   return undefined;
 });

@@ -7,6 +7,8 @@ import type { OpenOptions } from '../../data/index.js';
 import { unseenLabels, unseenWarning, LabelMap } from '../../data/index.js';
 import { classifierLogits, plainEncode, sideVectors } from '../../models/inference.js';
 import { isDan, type AnyTaskModel } from '../../models/anyModel.js';
+import type { Quantize } from '../../models/bert/fastForward.js';
+import { SlimtextError } from '../../errors.js';
 import { tokenizeAll } from '../../models/textBatch.js';
 import { classifierMetrics } from './classify.js';
 import { oneOfNRetrieval } from './retrieval.js';
@@ -22,6 +24,8 @@ export interface EvalOptions {
   /** Seed of that sample and of the retrieval candidates (default 0). */
   seed?: number;
   warn?: (line: string) => void;
+  /** 'int8': dynamic int8 quantisation of the encoder's linear layers (BERT models, native backend). */
+  quantize?: Quantize;
 }
 
 export type EvalReport = Record<string, number | string>;
@@ -33,9 +37,11 @@ export async function evaluateTaskModel(tm: AnyTaskModel, path: string, opts: Ev
   const seed = opts.seed ?? 0;
   const examples = subsample(rows.examples, opts.maxExamples ?? 0, seed, 'eval');
   const batchSize = opts.batchSize ?? 128;
+  const quantize = opts.quantize ?? 'none';
+  if (quantize !== 'none' && isDan(tm)) throw new SlimtextError(`--quantize ${quantize} applies to BERT models; this is a DAN model`);
   if (tm.task === 'reply') {
     const tok = tm.tokenizer;
-    const encode = plainEncode(tok.padId >= 0 ? tok.padId : 0);
+    const encode = plainEncode(tok.padId >= 0 ? tok.padId : 0, { quantize });
     const t0 = performance.now();
     const msgs = tokenizeAll(tok, examples.map((e) => e.text), undefined, tm.maxLength);
     const replies = tokenizeAll(tok, examples.map((e) => e.target!), undefined, tm.maxLength);
@@ -56,7 +62,7 @@ export async function evaluateTaskModel(tm: AnyTaskModel, path: string, opts: Ev
   } else {
     const tok = tm.tokenizer;
     const set = tokenizeAll(tok, examples.map((e) => e.text), tm.task === 'pair' ? examples.map((e) => e.pair!) : undefined, tm.maxLength);
-    logits = classifierLogits(tm.model, set, batchSize, plainEncode(tok.padId >= 0 ? tok.padId : 0));
+    logits = classifierLogits(tm.model, set, batchSize, plainEncode(tok.padId >= 0 ? tok.padId : 0, { quantize }));
   }
   const seconds = (performance.now() - t0) / 1000;
   return { ...classifierMetrics(logits, map.encode(examples), tm.labels.length), throughput_per_s: round(examples.length / seconds), split: rows.split };
