@@ -17,6 +17,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   label: async () => (await import('./label.js')).command,
   distill: async () => (await import('./distill.js')).command,
   demo: async () => (await import('./demo.js')).command,
+  serve: async () => (await import('./serve.js')).command,
+  'bench model': async () => (await import('./benchModel.js')).command,
 };
 
 async function topHelp(): Promise<string> {
