@@ -115,6 +115,8 @@ function base(ctx: ServerContext): FastifyInstance {
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
+  // JSON only: a text/plain body is 415, not a string that then fails the schema.
+  app.removeContentTypeParser('text/plain');
   // Plain JSON.stringify: response schemas are documentation (OpenAPI), results keep every field.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler((e, req, reply) => {
@@ -125,6 +127,11 @@ function base(ctx: ServerContext): FastifyInstance {
   });
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send(errorBody(new ApiError(404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]} (see /openapi.json)`)));
+  });
+  // While draining, answered keep-alive connections close, so the listener can finish closing.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (ctx.state() === 'draining') void reply.header('connection', 'close');
+    return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
