@@ -21,6 +21,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   merge: async () => (await import('./merge.js')).command,
   compress: async () => (await import('./compress.js')).command,
   inspect: async () => (await import('./inspect.js')).command,
+  serve: async () => (await import('./serve.js')).command,
+  'bench model': async () => (await import('./benchModel.js')).command,
 };
 
 async function topHelp(): Promise<string> {
