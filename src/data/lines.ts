@@ -5,8 +5,12 @@
  * Hand-written because no library both streams and reports the line of a bad byte; the work is a
  * split on the 0x0A byte (never part of a multi-byte UTF-8 sequence) plus Node's native
  * `buffer.isUtf8`, checked once per chunk and per line only when a chunk fails.
+ *
+ * A file whose name ends in `.gz` is gunzipped on the fly (zlib's stream), so every reader built on
+ * these (corpora, data sets) reads gzipped files as streams, never whole.
  */
 import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
 import { isUtf8 } from 'node:buffer';
 import { InputError } from '../errors.js';
 
@@ -83,8 +87,11 @@ export async function* readByteChunks(file: string, opts: LineOptions = {}): Asy
     return { bytes: buf, firstLine };
   };
   const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  const gz = /\.gz$/i.test(file);
+  const source = gz ? stream.pipe(createGunzip({ chunkSize: 1 << 20 })) : stream;
+  if (gz) stream.on('error', (e) => source.destroy(e));
   try {
-    for await (const raw of stream as AsyncIterable<Buffer>) {
+    for await (const raw of source as AsyncIterable<Buffer>) {
       const buf: Buffer = carry ? Buffer.concat([carry, raw]) : raw;
       const lastNl = buf.lastIndexOf(0x0a);
       if (lastNl < 0) {
@@ -100,9 +107,11 @@ export async function* readByteChunks(file: string, opts: LineOptions = {}): Asy
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new InputError(file, undefined, undefined, 'no such file');
     if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new InputError(file, undefined, undefined, 'is a folder, expected a file');
+    if (gz && /^Z_|incorrect header|unexpected end/i.test(`${(e as NodeJS.ErrnoException).code ?? ''} ${(e as Error).message}`)) throw new InputError(file, nextLine, undefined, `not a valid gzip file, or cut short (${(e as Error).message})`);
     throw e;
   } finally {
     stream.destroy();
+    if (gz) source.destroy();
   }
   if (carry && carry.length > 0) yield prepare(carry, nextLine);
 }

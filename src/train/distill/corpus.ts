@@ -8,9 +8,14 @@
  *   - `augment:N:SPEC`: up to N augmented variants of each text of SPEC (any spec above), made by
  *     src/text/augment.ts (words dropped, replaced, or a short span kept), seeded, so the stream
  *     is the same on every run. For tasks whose in-domain text is scarce.
+ *   - `sentences:`, `words:MIN-MAX:`, `sample:RATE[@SEED]:`, `head:N:` before any spec: sentence
+ *     splitting, length filters and sampling (data/corpusFilters.ts); `.gz` files stream gunzipped.
  * Blank texts are skipped everywhere.
  */
 import { stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { corpusFilter } from '../../data/corpusFilters.js';
 import { InputError } from '../../errors.js';
 import { corpusSentences } from '../../data/corpus.js';
 import { detectFile, openDataset } from '../../data/open.js';
@@ -20,6 +25,11 @@ import { Augmenter } from '../../text/augment.js';
 /** Every text of the corpora, in order. */
 export async function* transferTexts(specs: readonly string[]): AsyncGenerator<string> {
   for (const spec of specs) {
+    const filter = corpusFilter(spec);
+    if (filter) {
+      yield* filter.apply(transferTexts([filter.inner]));
+      continue;
+    }
     const aug = augmentSpec(spec);
     if (aug) {
       const texts: string[] = [];
@@ -60,6 +70,43 @@ export async function loadTransferTexts(specs: readonly string[]): Promise<strin
 
 export function emptyCorpus(specs: readonly string[]): InputError {
   return new InputError(specs.join(', ') || '(no corpus)', undefined, undefined, 'the transfer corpus holds no text');
+}
+
+/**
+ * Size and modification time of every file the specs read (npm corpora excepted: installed
+ * packages). Taken at the start and the end of a labelling run, it catches a corpus file that
+ * changed during the run; a resumed run also checks each text against the fingerprints it committed.
+ */
+export function corpusStamp(specs: readonly string[]): string {
+  const out: [string, number, number][] = [];
+  const visit = (path: string, depth: number) => {
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      out.push([path, -1, 0]);
+      return;
+    }
+    if (st.isDirectory()) {
+      if (depth < 3) for (const e of readdirSync(path).sort()) visit(join(path, e), depth + 1);
+    } else out.push([path, st.size, st.mtimeMs]);
+  };
+  for (const spec of specs) {
+    let inner = spec;
+    for (;;) {
+      const f = corpusFilter(inner) ?? augmentSpec(inner);
+      if (!f) break;
+      inner = f.inner;
+    }
+    if (inner.startsWith('npm:')) continue;
+    if (inner.startsWith('data:')) {
+      inner = inner.slice(5);
+      const hash = inner.lastIndexOf('#');
+      if (hash > 0) inner = inner.slice(0, hash);
+    }
+    visit(inner, 0);
+  }
+  return JSON.stringify(out);
 }
 
 /** `augment:N:SPEC` parsed; undefined for other specs. */

@@ -61,6 +61,12 @@ export interface StudentOptions {
   shape?: Partial<StudentShape>;
   recipe?: Partial<DistillRecipe>;
   tableDtype?: 'F32' | 'F16';
+  /**
+   * Pure distillation (the paper's alpha = 1): the student learns the teacher's logits alone; the
+   * gold labels of --train are not used (train still supplies a dev split when --dev is absent).
+   * Refused together with hard-label mixing or fine-tuning.
+   */
+  pure?: boolean;
   /** Threads building the vocabulary (default: one per core); training threads are recipe.workers. */
   workers?: number;
   progress?: ProgressSink;
@@ -141,6 +147,12 @@ export async function distillStudent(opts: StudentOptions): Promise<StudentResul
     dev = d.examples;
     devFrom = `${opts.dev} (${d.split})`;
   }
+  if (opts.pure) {
+    if (!transfer) throw new SlimtextError('pure distillation needs --teacher-logits');
+    if (recipe.hardWeight > 0 || recipe.finetuneEpochs > 0) throw new SlimtextError('pure distillation learns the teacher alone: drop --hard-weight and --finetune-epochs (or drop --pure for the mixed loss)');
+    if (train.length) note(`pure distillation: the gold labels of ${opts.train} are not used (only its dev split, to pick the best epoch)`);
+    train = [];
+  }
   if (!transfer && train.length === 0) throw new SlimtextError('nothing to train on: give --teacher-logits (from slimtext label) and/or --train');
   if (recipe.finetuneEpochs > 0 && train.length === 0) throw new SlimtextError('--finetune-epochs needs labelled --train data');
   if (recipe.hardWeight > 0 && train.length === 0) throw new SlimtextError('--hard-weight needs labelled --train data');
@@ -215,6 +227,7 @@ export async function distillStudent(opts: StudentOptions): Promise<StudentResul
     corpus: transfer ? (opts.corpus ?? transfer.header.corpus) : [],
     train: opts.train ?? null,
     dev: devFrom,
+    pure: opts.pure === true,
     rows,
     vocab: { size: vocab.size, source: opts.vocab ?? 'built from the transfer and training texts', max_n: shape.maxN, buckets: shape.buckets },
   };

@@ -16,7 +16,7 @@ import { InputError, SlimtextError } from '../../errors.js';
 import { checkOutputPath } from '../../io/outputPath.js';
 import { LogitsWriter, readLogitsHeader, textFingerprint, type LogitsDType } from '../../io/logitsFile.js';
 import { FingerprintTable } from '../../text/fingerprintTable.js';
-import { countTransferTexts, emptyCorpus, transferTexts } from './corpus.js';
+import { corpusStamp, countTransferTexts, emptyCorpus, transferTexts } from './corpus.js';
 import { checkSameTeacher, type Teacher } from './teacher.js';
 
 /** Something that labels batches, possibly several at once (a worker pool). */
@@ -108,6 +108,7 @@ async function label(opts: LabelOptions, runner: TeacherRunner): Promise<LabelSt
   const C = runner.labels.length;
   const t0 = performance.now();
 
+  const stamp = corpusStamp(opts.corpus);
   let total = await countTransferTexts(opts.corpus);
   if (total === 0) throw emptyCorpus(opts.corpus);
   if (opts.maxTexts && opts.maxTexts > 0) total = Math.min(total, opts.maxTexts);
@@ -211,6 +212,9 @@ async function label(opts: LabelOptions, runner: TeacherRunner): Promise<LabelSt
     if (pos < skip) throw new InputError(opts.out, undefined, 'corpus', `the file covers ${skip} corpus texts but the corpus now holds only ${pos}: it changed since the interrupted run`);
     if (!stopped) await dispatch();
     while (inFlight.length) await collectOldest();
+    if (corpusStamp(opts.corpus) !== stamp) {
+      throw new InputError(opts.corpus.join(', '), undefined, 'corpus', 'a corpus file changed (size or modification time) during this labelling run: its rows may mix two versions; label again without --resume');
+    }
     if (chunk.rows > 0 || !stopped) commit(!stopped && pos >= total);
     report();
   } finally {
