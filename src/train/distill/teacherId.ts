@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../errors.js';
-import { MANIFEST_FILE } from '../../io/bundle.js';
+import { MANIFEST_FILE, modelIdentity, type BundleManifest } from '../../io/bundle.js';
 
 export interface TeacherId {
   /** Hex SHA-256 (64 characters). */
@@ -32,5 +32,7 @@ export function teacherId(dir: string): TeacherId {
   const files = Object.entries(m.files ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, e]) => [name, e.sha256]);
   const fingerprint = createHash('sha256').update(JSON.stringify({ architecture: m.architecture, labels: m.labels, tokenizer: m.tokenizer, files })).digest('hex');
   const arch = (m.architecture as { kind?: unknown } | undefined)?.kind;
-  return { fingerprint, labels: m.labels as string[], info: { dir, architecture: String(arch ?? 'unknown'), fingerprint } };
+  // `identity` is what in-process labelling records too, so resume and distill --teacher check both alike.
+  const identity = modelIdentity(m as BundleManifest);
+  return { fingerprint, labels: m.labels as string[], info: { dir, architecture: String(arch ?? 'unknown'), fingerprint, identity } };
 }
