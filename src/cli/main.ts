@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   label: async () => (await import('./label.js')).command,
   distill: async () => (await import('./distill.js')).command,
   demo: async () => (await import('./demo.js')).command,
+  report: async () => (await import('./report.js')).command,
 };
 
 async function topHelp(): Promise<string> {
