@@ -203,7 +203,7 @@ function classCharts(best: Scored, n: number): { charts: Omit<Chart, 'source'>[]
     charts: [
       {
         id: 'f1', kind: 'f1', title: `Per-class F1 of the most accurate model (${best.name})`,
-        caption: `F1 of each class on the ${n} evaluation rows, lowest first; the label says how many gold rows the class has.`,
+        caption: `F1 of each class on the ${n} evaluation rows, lowest first; in brackets, the gold rows of the class.`,
         rows: [...present].sort((a, b) => a.f1 - b.f1 || a.label.localeCompare(b.label)),
       },
       {

@@ -24,7 +24,7 @@ const BUILDERS: Record<ChartKind, (c: Chart) => VegaLiteSpec> = {
         encoding: {
           x: { field: 'latency_ms', type: 'quantitative', scale: { type: 'log' }, title: c.options?.x ?? 'latency per text, one core (ms, log scale)' },
           y: { field: 'accuracy', type: 'quantitative', scale: { zero: false, padding: 12 }, title: c.options?.y ?? 'accuracy' },
-          size: { field: 'size_bytes', type: 'quantitative', title: c.options?.size ?? 'size (bytes)', scale: { range: [60, 1600] }, legend: { format: '.2s' } },
+          size: { field: 'size_bytes', type: 'quantitative', title: c.options?.size ?? 'size (bytes)', scale: { range: [60, 1600] }, legend: { format: '.2s', tickCount: 3 } },
           color: { field: 'kind', type: 'nominal', title: 'kind' },
           tooltip: [{ field: 'model' }, { field: 'accuracy' }, { field: 'latency_ms' }, { field: 'size_bytes' }],
         },
@@ -71,9 +71,10 @@ const BUILDERS: Record<ChartKind, (c: Chart) => VegaLiteSpec> = {
   f1: () => ({
     width: WIDTH - 120,
     height: { step: 16 },
+    transform: [{ calculate: "datum.label + ' (' + datum.support + ')'", as: 'class' }],
     mark: { type: 'bar', color: '#4c78a8' },
     encoding: {
-      y: { field: 'label', type: 'nominal', sort: null, title: null },
+      y: { field: 'class', type: 'nominal', sort: null, title: null },
       x: { field: 'f1', type: 'quantitative', scale: { domain: [0, 1] }, title: 'F1' },
       tooltip: [{ field: 'label' }, { field: 'f1' }, { field: 'precision' }, { field: 'recall' }, { field: 'support' }],
     },
