@@ -4,7 +4,7 @@
  * (src/eval/report/). Argument parsing only.
  */
 import { resolve } from 'node:path';
-import { buildBenchReport, buildModelReport, writeReport, type ReportData } from '../eval/report/index.js';
+import { buildBenchReport, buildModelReport, openCommand, writeReport, type ReportData } from '../eval/report/index.js';
 import { type Command, type ParsedArgs, UsageError, flag, num, str } from './command.js';
 import { DATA_OPTIONS, dataOptions, setThreads } from './finetune.js';
 
@@ -75,10 +75,4 @@ function commandLine(args: ParsedArgs): string {
     return v === true ? [`--${k}`] : [`--${k}`, quote(String(v))];
   });
   return ['slimtext', NAME, ...args.positionals.map(quote), ...opts].join(' ');
-}
-
-/** The platform's command to open a file in the browser. */
-export function openCommand(path: string): string {
-  const q = /[\s'"]/.test(path) ? `"${path}"` : path;
-  return process.platform === 'darwin' ? `open ${q}` : process.platform === 'win32' ? `start "" ${q}` : `xdg-open ${q}`;
 }

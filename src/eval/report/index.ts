@@ -20,3 +20,9 @@ export async function writeReport(path: string, report: ReportData, opts: { json
   if (existsSync(path) && !opts.overwrite) throw new InputError(path, undefined, undefined, 'already exists: pass --overwrite to replace it');
   await writeFileAtomic(path, opts.json ? `${JSON.stringify(report, null, 2)}\n` : await reportHtml(report));
 }
+
+/** The platform's command to open a file in the browser (printed after a report is written). */
+export function openCommand(path: string): string {
+  const q = /[\s'"]/.test(path) ? `"${path}"` : path;
+  return process.platform === 'darwin' ? `open ${q}` : process.platform === 'win32' ? `start "" ${q}` : `xdg-open ${q}`;
+}
