@@ -80,3 +80,20 @@ test('a report opens in headless Chromium: no console errors, no requests, marks
   for (const [id, n] of Object.entries(seen.marks)) assert.ok(n > 0, `${id} has marks (${n})`);
   assert.ok(statSync(shot).size > 10_000, 'screenshot written');
 });
+
+test('the bench reports in docs/bench open in headless Chromium with marks in every chart', { skip, timeout: 180_000 }, async () => {
+  const { buildBenchReport } = await import('../../src/eval/report/index.js');
+  const docs = join(repoRoot, 'docs', 'bench');
+  const artifacts = join(repoRoot, 'test-artifacts');
+  mkdirSync(artifacts, { recursive: true });
+  for (const name of ['finetune-seed0-2026-11-21', 'distill-2026-11-21']) {
+    const html = join(tempDir('slimtext-report-chromium-'), `${name}.html`);
+    const report = buildBenchReport(join(docs, `${name}.json`));
+    await writeReport(html, report);
+    const seen = await checkInChromium(html, join(artifacts, `${name}.png`));
+    assert.deepEqual(seen.consoleErrors, [], `${name}: no console errors`);
+    assert.deepEqual(seen.requests, [], `${name}: no requests`);
+    assert.equal(Object.keys(seen.marks).length, report.charts.length);
+    for (const [id, n] of Object.entries(seen.marks)) assert.ok(n > 0, `${name} ${id} has marks (${n})`);
+  }
+});

@@ -68,7 +68,7 @@ function finetuneCharts(j: Json, made: string, file: string): { charts: Chart[];
       const test = (r.test ?? {}) as Record<string, number>;
       const metric = Object.keys(test)[0];
       if (!metric || typeof r.train_seconds !== 'number') throw new InputError(file, undefined, `sets.${set}.runs.${variant}`, 'needs train_seconds and a test metric');
-      points.push({ model: variant, kind: variant === 'full' ? 'full' : 'cheaper', set, train_seconds: r.train_seconds, metric: test[metric], metric_name: metric, trainable_parameters: Number(r.trainable_parameters ?? 0) });
+      points.push({ model: variant, kind: variant, set, train_seconds: r.train_seconds, metric: test[metric], metric_name: metric, trainable_parameters: Number(r.trainable_parameters ?? 0) });
       times.push({ set, group: variant, series: 'training s', value: r.train_seconds });
       const v = vs[variant];
       const delta = v ? Object.entries(v).find(([k]) => k.endsWith('_delta_points'))?.[1] : undefined;

@@ -103,7 +103,8 @@ const BUILDERS: Record<ChartKind, (c: Chart) => VegaLiteSpec> = {
       encoding: {
         x: { field: 'group', type: 'nominal', title: null, sort: null, axis: { labelAngle: -30 } },
         xOffset: { field: 'series', type: 'nominal', sort: null },
-        y: { field: 'value', type: 'quantitative', title: c.options?.y ?? null, ...(c.options?.logY ? { scale: { type: 'log' } } : {}) },
+        // A log scale has no zero for bars to start from: they start at the smallest value / 2.
+        y: { field: 'value', type: 'quantitative', stack: null, title: c.options?.y ?? null, ...(c.options?.logY ? { scale: { type: 'log', domainMin: logFloor(c.rows) }, axis: { format: '~s' } } : {}) },
         color: { field: 'series', type: 'nominal', title: null, sort: null },
         tooltip: [{ field: 'set' }, { field: 'group' }, { field: 'series' }, { field: 'value' }],
       },
@@ -113,6 +114,11 @@ const BUILDERS: Record<ChartKind, (c: Chart) => VegaLiteSpec> = {
       : { width: WIDTH, height: HEIGHT, ...inner };
   },
 };
+
+function logFloor(rows: readonly unknown[]): number {
+  const v = rows.map((r) => (r as { value: number }).value).filter((x) => x > 0);
+  return v.length ? 10 ** Math.floor(Math.log10(Math.min(...v) / 2)) : 1;
+}
 
 /** The Vega-Lite spec that draws a chart. */
 export function chartSpec(chart: Chart): VegaLiteSpec {
