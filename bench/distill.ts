@@ -226,6 +226,7 @@ const speedups = results.map((r) => r.speedup as number);
 const beats = results.filter((r) => r.student_beats_fasttext === true).length;
 console.log(JSON.stringify({
   date: new Date().toISOString(),
+  command: ['npx tsx bench/distill.ts', ...args].join(' '),
   machine: { cpus: cpus().length, cpu: cpus()[0]?.model, backend: getBackend().name },
   settings,
   work,

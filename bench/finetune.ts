@@ -164,7 +164,7 @@ for (const name of sets) {
 }
 
 console.log(JSON.stringify({
-  date: new Date().toISOString(), model: modelDir, backend: getBackend().name, threads: getBackend().threads(), cpus: cpus().length,
+  date: new Date().toISOString(), command: ['npx tsx bench/finetune.ts', ...process.argv.slice(2)].join(' '), model: modelDir, backend: getBackend().name, threads: getBackend().threads(), cpus: cpus().length,
   total_seconds: round((performance.now() - started) / 1000), variants: variant, sets: results,
 }, null, 2));
 

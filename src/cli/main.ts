@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import('./inspect.js')).command,
   serve: async () => (await import('./serve.js')).command,
   'bench model': async () => (await import('./benchModel.js')).command,
+  report: async () => (await import('./report.js')).command,
 };
 
 async function topHelp(): Promise<string> {
