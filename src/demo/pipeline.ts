@@ -137,7 +137,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     train: files.train,
     dev: files.dev,
     out: teacherDir,
-    recipe: { task: 'classify', epochs: s.teacher.epochs, lr: opts.model ? s.teacher.pretrainedLr : s.teacher.lr, batchSize: s.teacher.batchSize, maxLength: s.teacher.maxLength, seed: s.seed },
+    // The demo's work folder is its own: a rerun replaces its models. Pooling pinned to what the
+    // recorded demo figures used ([CLS] through the pooler), whatever `auto` picks.
+    overwrite: true,
+    recipe: { task: 'classify', pooling: 'cls', epochs: s.teacher.epochs, lr: opts.model ? s.teacher.pretrainedLr : s.teacher.lr, batchSize: s.teacher.batchSize, maxLength: s.teacher.maxLength, seed: s.seed },
     progress: opts.bars ? stderrProgress() : silentProgress,
     warn: (l) => log(`      ${l}`),
   });
@@ -164,6 +167,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     train: files.train,
     dev: files.dev,
     out: join(out, 'student'),
+    overwrite: true,
     shape: { dim: st.dim, hidden: st.hidden, maxVocab: st.maxVocab, maxN: st.maxN },
     recipe: { epochs: st.epochs, lr: st.lr, hardWeight: st.hardWeight, finetuneEpochs: st.finetuneEpochs, seed: s.seed, workers: s.workers },
     workers: s.workers,

@@ -79,7 +79,8 @@ test('usage errors (missing options, bad values) exit 2; broken inputs and refus
 
 test('a checkpoint whose vocabulary or tensor shapes do not match is reported, not a crash', async () => {
   const vocabBad = await tinyCheckpoint();
-  writeFileSync(join(vocabBad, 'vocab.txt'), VOCAB.slice(0, -2).join('\n') + '\n');
+  // Longer than the embedding table: the wrong vocab.txt (a shorter one is a padded table: a note).
+  writeFileSync(join(vocabBad, 'vocab.txt'), [...VOCAB, 'extra1', 'extra2'].join('\n') + '\n');
   const v = await runCli(['finetune', '--model', vocabBad, '--train', data, '--out', join(tempDir(), 'v')]);
   assert.equal(v.code, 1);
   assert.match(v.err, /vocab\.txt: the vocabulary has \d+ entries but .*word_embeddings\.weight has \d+ rows/);
