@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dan, DanModel } from '../../src/models/dan.js';
@@ -169,4 +169,35 @@ test('item 8: a run at chance or with a loss that does not fall is called out, w
   assert.equal(ok.afterEpoch(0, 4.1, 0.4), undefined);
   assert.equal(ok.afterEpoch(1, 2.0, 0.6), undefined);
   assert.match(learningCheck(0.5, 'x').afterEpoch(0, Number.NaN, 0.5)!, /loss is NaN after epoch 1: training diverged; try a lower --lr/);
+});
+
+test('item 10: empty input is refused the same way; a moved corpus points to --corpus; a damaged logits header is called damaged', async () => {
+  const empty = join(dir, 'empty.txt');
+  writeFileSync(empty, '');
+  const ngrams = await runCli(['ngrams', 'build', '--corpus', empty, '--max-vocab', '5', '--out', join(dir, 'empty.ngrams')]);
+  assert.equal(ngrams.code, 1);
+  assert.match(ngrams.err, /empty\.txt: the corpus holds no text/);
+  const tsv = join(dir, 'empty.tsv');
+  writeFileSync(tsv, 'text\tlabel\n');
+  const distill = await runCli(['distill', '--train', tsv, '--out', join(dir, 'empty-dan')]);
+  assert.equal(distill.code, 1);
+  assert.match(distill.err, /empty\.tsv: holds no examples/);
+  const stats = await runCli(['data', 'stats', tsv]);
+  assert.equal(stats.code, 0);
+  assert.match(stats.err, /warning: .* holds no examples/);
+
+  const corpus = join(dir, 'moving.txt');
+  writeCorpus(corpus, 20);
+  const logits = join(dir, 'moving.bin');
+  await labelCorpus({ teacher: syntheticTeacher, corpus: [corpus], out: logits });
+  rmSync(corpus);
+  const moved = await runCli(['distill', '--teacher-logits', logits, '--out', join(dir, 'moved-dan')]);
+  assert.equal(moved.code, 1);
+  assert.match(moved.err, /moving\.txt: .*names its corpus as slimtext label was given it .*pass --corpus/);
+
+  const bytes = readFileSync(logits);
+  bytes.write('{{{{', 112, 'ascii');
+  writeFileSync(logits, bytes);
+  const damaged = await runCli(['distill', '--teacher-logits', logits, '--out', join(dir, 'damaged-dan')]);
+  assert.match(damaged.err, /file header is damaged/);
 });

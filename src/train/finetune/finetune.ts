@@ -184,6 +184,7 @@ async function buildTask(
 ): Promise<BuiltTask> {
   // ---- data
   const trainRows = await readSplit(opts.train, opts.trainSplit, 'train', opts.data, recipe.task);
+  if (trainRows.examples.length === 0) throw new InputError(trainRows.file, undefined, undefined, 'holds no examples');
   if (trainRows.skipped) note(trainRows.skipped);
   let devExamples: Example[];
   let devInfo: DataInfo;
