@@ -34,6 +34,7 @@ export const command: Command = {
       console.error(`skipped ${n} bad row${n === 1 ? '' : 's'} in ${split}; first: ${first.join('; ')}`);
     }
     for (const u of report.unseen) console.error(unseenWarning(u)!);
+    for (const [split, s] of Object.entries(report.stats.splits)) if (s.rows === 0) console.error(`warning: ${split} holds no examples`);
     if (flag(args, 'json')) {
       console.log(JSON.stringify(report.stats));
       return 0;

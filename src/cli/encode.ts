@@ -34,7 +34,7 @@ export const command: Command = {
     const pooled = flag(args, 'pooled');
     if (threads !== undefined) getBackend().setThreads(positiveInt(threads, 'threads'));
     const fx = await BertFeatureExtractor.load(dir, { pooled, ...(maxLength !== undefined ? { maxLength: positiveInt(maxLength, 'max-length') } : {}) });
-    if (flag(args, 'verbose')) for (const l of fx.description) console.error(l);
+    for (const l of fx.description) if (flag(args, 'verbose') || l.startsWith('warning:')) console.error(l);
 
     const flush = async (lines: string[]): Promise<void> => {
       const out = fx.encodeAll(lines, batchSize).map((f) => (json ? jsonLine(f) : textLines(f, fx))).join('');

@@ -38,13 +38,17 @@ export const command: Command = {
   ],
   async run(args) {
     setThreads(args, NAME);
+    const batchSize = whole(args, NAME, 'batch-size', 1) ?? 128;
+    const maxExamples = whole(args, NAME, 'max-examples', 1);
+    const seed = whole(args, NAME, 'seed', 0);
+    const data_ = dataOptions(args, NAME);
     const dir = req(args, NAME, 'model');
     const data = req(args, NAME, 'data');
     const unfinished = unfinishedRunNote(dir);
     if (unfinished) console.error(unfinished);
     const model = await loadAnyModel(dir, { task: str(args, 'task') });
     const report = await evaluateTaskModel(model, data, {
-      split: str(args, 'split'), data: dataOptions(args, NAME), batchSize: whole(args, NAME, 'batch-size', 1) ?? 128, maxExamples: whole(args, NAME, 'max-examples', 1), seed: whole(args, NAME, 'seed', 0),
+      split: str(args, 'split'), data: data_, batchSize, maxExamples, seed,
       warn: (l) => console.error(l), quantize: quantizeOption(args, NAME),
     });
     const info = await inspectModel(dir);

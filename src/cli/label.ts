@@ -150,6 +150,7 @@ export const command: Command = {
       duplicates: stats.duplicates,
       corpus_texts: stats.total,
       finished: stats.finished,
+      interrupted: !stats.finished,
       resumed_rows: stats.resumedRows,
       dropped_bytes: stats.droppedBytes,
       seconds: stats.seconds,
@@ -165,7 +166,8 @@ export const command: Command = {
     if (flag(args, 'json')) console.log(JSON.stringify(summary));
     else {
       const resumed = stats.resumedRows ? ` (resumed after ${stats.resumedRows} rows${stats.droppedBytes ? `, cut off ${stats.droppedBytes} bytes of an interrupted write` : ''})` : '';
-      console.log(`${stats.rows} distinct texts labelled -> ${out}${resumed}; ${stats.labelled} by this run in ${stats.seconds} s (${stats.textsPerSecond} texts/s), ${stats.duplicates} repeats skipped`);
+      const partial = stats.finished ? '' : ' INTERRUPTED: not the whole corpus (continue with --resume);';
+      console.log(`${stats.rows} distinct texts labelled -> ${out}${resumed};${partial} ${stats.labelled} by this run in ${stats.seconds} s (${stats.textsPerSecond} texts/s), ${stats.duplicates} repeats skipped`);
     }
     return stats.finished ? 0 : 130;
   },

@@ -3,6 +3,7 @@
  * core in bounded memory (src/text/ngramBuild.ts), saved atomically for the DAN student.
  */
 import cliProgress from 'cli-progress';
+import { InputError } from '../errors.js';
 import { checkOutputPath } from '../io/outputPath.js';
 import { buildNgramVocab, DEFAULT_WORKERS } from '../text/ngramBuild.js';
 import { type Command, UsageError, flag, num, req } from './command.js';
@@ -83,6 +84,8 @@ export const command: Command = {
       },
     });
     if (started) bar.stop();
+    // Empty input is an error in every command that builds something from it (label, finetune, distill too).
+    if (stats.words === 0) throw new InputError(corpus.join(', '), undefined, undefined, 'the corpus holds no text');
     await vocab.save(out);
     const seconds = (performance.now() - t0) / 1000;
     const summary = {

@@ -185,7 +185,10 @@ async function fineTune(ctx: DemoContext, out: string, dropLayers: string) {
     train: ctx.files.train,
     dev: ctx.files.dev,
     out,
-    recipe: { task: 'classify', epochs: s.teacher.epochs, lr: ctx.opts.model ? s.teacher.pretrainedLr : s.teacher.lr, batchSize: s.teacher.batchSize, maxLength: s.teacher.maxLength, seed: s.seed, dropLayers },
+    // The demo's work folder is its own: a rerun replaces its models. Pooling pinned to what the
+    // recorded demo figures used ([CLS] through the pooler), whatever `auto` picks.
+    overwrite: true,
+    recipe: { task: 'classify', pooling: 'cls', epochs: s.teacher.epochs, lr: ctx.opts.model ? s.teacher.pretrainedLr : s.teacher.lr, batchSize: s.teacher.batchSize, maxLength: s.teacher.maxLength, seed: s.seed, dropLayers },
     progress: ctx.opts.bars ? stderrProgress() : silentProgress,
     warn: (l) => note(ctx, l),
   });
@@ -260,6 +263,7 @@ const studentStep: DemoStep = {
       train: ctx.files.train,
       dev: ctx.files.dev,
       out: dir,
+      overwrite: true,
       shape: { dim: st.dim, hidden: st.hidden, maxVocab: st.maxVocab, maxN: st.maxN },
       recipe: { epochs: st.epochs, lr: st.lr, hardWeight: st.hardWeight, finetuneEpochs: st.finetuneEpochs, seed: s.seed, workers: s.workers },
       workers: s.workers,

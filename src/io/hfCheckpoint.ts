@@ -107,8 +107,8 @@ export interface HfCheckpoint {
 export interface ReadCheckpointOptions {
   /**
    * Accept a tokenizer vocabulary smaller than the embedding table (tables padded to a multiple of
-   * 8 or 64 exist). Default false: any mismatch is an error, since it usually means the wrong
-   * vocab.txt beside the weights.
+   * 8 or 64 exist), with a note. Default true; false makes any mismatch an error. A vocabulary
+   * larger than the table is always an error (the wrong vocab.txt beside the weights).
    */
   allowPaddedVocab?: boolean;
   /** Fail when there is no vocab.txt or tokenizer.json (default true). */
@@ -204,13 +204,19 @@ export async function readHfCheckpoint(dir: string, opts: ReadCheckpointOptions 
     else report.unexpected.push(name);
   }
 
+  // Layers in the weights beyond config.json's num_hidden_layers are ignored: say so loudly, since
+  // it usually means a config.json from another (smaller) model.
+  const layerIds = report.unexpected.map((n) => /layer\.(\d+)\./.exec(n)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1]));
+  if (layerIds.length) {
+    notes.push(`warning: the weights hold ${Math.max(...layerIds) + 1} encoder layers but config.json says num_hidden_layers ${config.numLayers}: only the first ${config.numLayers} are used (is config.json from another model?)`);
+  }
   const tokenizer = readTokenizerFiles(dir, opts.requireTokenizer ?? true);
   const rows = weights.embeddings.word.shape[0]!;
   // Both files are checked when both exist: tokenizers differ in which one they prefer.
   for (const [file, size] of tokenizer.sizes) {
     if (size === rows) continue;
     const wordName = stored('embeddings.word_embeddings.weight');
-    if (size > rows || !opts.allowPaddedVocab) {
+    if (size > rows || opts.allowPaddedVocab === false) {
       throw new InputError(file, undefined, undefined,
         `the vocabulary has ${size} entries but ${wordName} has ${rows} rows (shape [${weights.embeddings.word.shape.join(', ')}]): wrong vocabulary file for these weights?`);
     }

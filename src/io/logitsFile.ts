@@ -316,7 +316,7 @@ function readHead(fd: number, path: string, size: number): { header: LogitsHeade
   try {
     header = JSON.parse(json.toString('utf8')) as LogitsHeader;
   } catch {
-    throw new InputError(path, undefined, 'header', 'unreadable header JSON');
+    throw new InputError(path, undefined, 'header', 'the file header is damaged (its JSON does not parse); label again');
   }
   if (header.format !== LOGITS_FORMAT) throw new InputError(path, undefined, 'format', `expected '${LOGITS_FORMAT}', got ${JSON.stringify(header.format)}`);
   if (header.version !== LOGITS_VERSION) throw new InputError(path, undefined, 'version', `version ${String(header.version)}; this slimtext reads version ${LOGITS_VERSION}`);

@@ -5,7 +5,7 @@
  * deterministic features are what lets a frozen prefix (embeddings + bottom K layers, when the
  * embeddings are frozen too) be computed once and cached (see prefixCache.ts).
  */
-import { SlimtextError } from '../errors.js';
+import { OptionError } from '../errors.js';
 import type { BertModel } from '../models/bert/model.js';
 
 export interface FreezeOptions {
@@ -33,7 +33,7 @@ export function freezeEncoder(model: BertModel, opts: FreezeOptions): FreezePlan
   const k = opts.layers ?? 0;
   const n = model.encoder.layer.length;
   if (!Number.isInteger(k) || k < 0 || k > n) {
-    throw new SlimtextError(`--freeze-layers ${k}: the encoder has ${n} layers (after dropping), so K must be in 0..${n}`);
+    throw new OptionError(`--freeze-layers ${k}: the encoder has ${n} layers (after dropping), so K must be in 0..${n}`);
   }
   const embeddings = opts.embeddings ?? false;
   if (embeddings) model.embeddings.freeze();

@@ -1,6 +1,7 @@
 /**
  * Training progress on stderr: one cli-progress bar per epoch with the running mean loss and
- * examples per second. cli-progress draws nothing when stderr is not a terminal (logs, tests).
+ * examples per second. When stderr is not a terminal (a log file, CI), where cli-progress draws
+ * nothing, one plain line every LINE_SECONDS instead, so a long job in a log still shows progress.
  */
 import cliProgress from 'cli-progress';
 
@@ -13,6 +14,7 @@ export interface ProgressSink {
 export const silentProgress: ProgressSink = { startEpoch() {}, step() {}, endEpoch() {} };
 
 export function stderrProgress(): ProgressSink {
+  if (!process.stderr.isTTY) return lineProgress();
   let bar: cliProgress.SingleBar | undefined;
   return {
     startEpoch(epoch, epochs, batches, done) {
@@ -29,5 +31,29 @@ export function stderrProgress(): ProgressSink {
       bar?.stop();
       bar = undefined;
     },
+  };
+}
+
+/** Seconds between progress lines when stderr is not a terminal. */
+export const LINE_SECONDS = 30;
+
+/** Plain progress lines (no cursor control) every `everySeconds`, for logs. */
+export function lineProgress(everySeconds = LINE_SECONDS, write: (l: string) => void = (l) => process.stderr.write(`${l}\n`)): ProgressSink {
+  let epochLabel = '';
+  let total = 0;
+  let last = 0;
+  return {
+    startEpoch(epoch, epochs, batches) {
+      epochLabel = `epoch ${epoch + 1}/${epochs}`;
+      total = batches;
+      last = performance.now();
+    },
+    step(done, loss, rate) {
+      const now = performance.now();
+      if (now - last < everySeconds * 1000) return;
+      last = now;
+      write(`${epochLabel}: ${done}/${total} batches, loss ${loss.toFixed(4)}, ${rate.toFixed(0)} ex/s`);
+    },
+    endEpoch() {},
   };
 }

@@ -115,6 +115,28 @@ export function makeRecipe(over: Partial<Recipe>): Recipe {
   return r;
 }
 
+/**
+ * Defaults that depend on the checkpoint, for the options the user did not give, as common recipes
+ * do: small encoders want a larger learning rate (Google's small BERTs: 1e-4 to 3e-4 and up; BERT
+ * base 2e-5 to 5e-5), and [CLS] through a newly initialised pooler (an MLM-only checkpoint has
+ * none) learns slowly, so `auto` pooling is the mean of the tokens there. Returns the chosen values
+ * and one note saying what was chosen and why.
+ */
+export function checkpointDefaults(given: Partial<Recipe>, hiddenSize: number, hasPooler: boolean): { over: Partial<Recipe>; note?: string } {
+  const over: Partial<Recipe> = {};
+  const why: string[] = [];
+  if (given.lr === undefined) {
+    over.lr = hiddenSize <= 256 ? 5e-4 : hiddenSize <= 512 ? 1e-4 : DEFAULT_RECIPE.lr;
+    why.push(`--lr ${over.lr} (a ${hiddenSize}-wide encoder)`);
+  }
+  const task = given.task ?? DEFAULT_RECIPE.task;
+  if ((given.pooling ?? DEFAULT_RECIPE.pooling) === 'auto' && task !== 'reply' && !hasPooler) {
+    over.pooling = 'mean';
+    why.push('--pooling mean (the checkpoint has no trained pooler)');
+  }
+  return why.length ? { over, note: `defaults for this checkpoint: ${why.join(', ')}` } : { over };
+}
+
 /** The pooling a recipe means for its task. */
 export function poolingOf(r: Recipe): Pooling {
   return r.pooling !== 'auto' ? r.pooling : r.task === 'reply' ? 'mean' : 'cls';

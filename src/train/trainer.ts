@@ -106,6 +106,10 @@ export async function train(task: TrainTask, opts: TrainerOptions): Promise<Trai
       task.module.reseed(Rng.derive(r.seed, `dropout/step-${opt.stepCount}`).seed());
       const loss = task.loss(rows);
       const value = loss.item();
+      if (!Number.isFinite(value)) {
+        progress.endEpoch();
+        throw new SlimtextError(`the training loss became ${value} at epoch ${epoch + 1}, step ${opt.stepCount + 1}: training diverged; try a lower --lr (this run: ${r.lr})`);
+      }
       backward(loss);
       clipGradNorm(task.module, r.clipNorm);
       opt.step();

@@ -55,18 +55,19 @@ test('eval of a reply model prints recall_at_1, recall_at_5 and mrr', async () =
   assert.equal(m.n, 24);
 });
 
-test('usage errors exit 2; bad values and broken inputs exit 1 with a clear message', async () => {
+test('usage errors (missing options, bad values) exit 2; broken inputs and refused resumes exit 1 with a clear message', async () => {
   const out = join(tempDir(), 'x');
   assert.equal((await runCli(['finetune', '--train', data, '--out', out])).code, 2);
   assert.match((await runCli(['finetune', '--train', data, '--out', out])).err, /--model is required/);
   assert.equal((await runCli(['finetune', '--model', await ckpt, '--train', data, '--out', out, '--epochs', 'two'])).code, 2);
   const drop = await runCli(['finetune', '--model', await ckpt, '--train', data, '--out', out, '--drop-layers', 'middle']);
-  assert.equal(drop.code, 1);
+  assert.equal(drop.code, 2);
   assert.match(drop.err, /--drop-layers 'middle': not a layer spec/);
   const task = await runCli(['finetune', '--model', await ckpt, '--train', data, '--out', out, '--task', 'summarise']);
-  assert.equal(task.code, 1);
+  assert.equal(task.code, 2);
   assert.match(task.err, /--task: 'summarise' is not one of classify, pair, reply/);
   const freeze = await runCli(['finetune', '--model', await ckpt, '--train', data, '--out', out, '--freeze-layers', '9']);
+  assert.equal(freeze.code, 2);
   assert.match(freeze.err, /--freeze-layers 9: the encoder has 3 layers/);
   const resume = await runCli(['finetune', '--model', await ckpt, '--train', data, '--out', join(tempDir(), 'none'), '--resume']);
   assert.equal(resume.code, 1);
@@ -78,7 +79,8 @@ test('usage errors exit 2; bad values and broken inputs exit 1 with a clear mess
 
 test('a checkpoint whose vocabulary or tensor shapes do not match is reported, not a crash', async () => {
   const vocabBad = await tinyCheckpoint();
-  writeFileSync(join(vocabBad, 'vocab.txt'), VOCAB.slice(0, -2).join('\n') + '\n');
+  // Longer than the embedding table: the wrong vocab.txt (a shorter one is a padded table: a note).
+  writeFileSync(join(vocabBad, 'vocab.txt'), [...VOCAB, 'extra1', 'extra2'].join('\n') + '\n');
   const v = await runCli(['finetune', '--model', vocabBad, '--train', data, '--out', join(tempDir(), 'v')]);
   assert.equal(v.code, 1);
   assert.match(v.err, /vocab\.txt: the vocabulary has \d+ entries but .*word_embeddings\.weight has \d+ rows/);

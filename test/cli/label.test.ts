@@ -64,7 +64,7 @@ test('label: an empty corpus and a missing teacher fail with a clear message', a
   assert.match(r.stderr, /empty\.txt: the transfer corpus holds no text/);
   const m = slimtext(['label', '--teacher', join(dir, 'nope'), '--corpus', empty, '--out', join(dir, 'e.bin')]);
   assert.equal(m.status, 1);
-  assert.match(m.stderr, /nope: not a slimtext model folder/);
+  assert.match(m.stderr, /nope: no such folder/);
   const u = slimtext(['label', '--teacher', t, '--out', join(dir, 'e.bin')]);
   assert.equal(u.status, 2);
   assert.match(u.stderr, /--corpus is required/);

@@ -21,7 +21,8 @@ export function crashInput(version: number, scratch: string) {
   };
 }
 
-if (process.argv[1]?.endsWith('crashSave.js')) {
+// Run with arguments by the test; `node --test dist/test/` also loads this file, without any.
+if (process.argv[1]?.endsWith('crashSave.js') && process.argv.length >= 5) {
   const [dir, version, scratch] = process.argv.slice(2);
   await writeBundle(dir!, crashInput(Number(version), scratch!));
 }

@@ -94,6 +94,6 @@ test('a DAN bundle round-trips; a float16 table stays close; bad bundles are cle
   const vocab = new NgramVocab(['a'], [1], { maxN: 1, lowercase: true, minCount: 1, lines: 1, words: 1, approximate: false, maxUndercount: 0, sources: [] });
   await writeBundle(join(dir, 'other'), { task: 'classify', architecture: { kind: 'sequence-classifier' }, labels: ['x'], tensors: new Map(), tokenizerFiles: [] });
   await assert.rejects(loadDan(join(dir, 'other')), /architecture\.kind.*expected 'dan'/);
-  await assert.rejects(loadDan(join(dir, 'missing')), /not a slimtext model folder/);
+  await assert.rejects(loadDan(join(dir, 'missing')), /missing: no such folder/);
   assert.throws(() => new Dan(new DanModel({ rows: 5, dim: 2, hidden: 0, numLabels: 1, dropIds: 0 }), vocab, { buckets: 0, maxN: 1 }, ['x']), /featuriser has 1 ids .* the table has 5 rows/);
 }));

@@ -60,7 +60,10 @@ test('ngrams build: writes a vocabulary and reports lines/s and peak memory as J
   // counts: the 2, cat 2, sat 2, the cat 2, then ties at 1; order count desc then string.
   assert.deepEqual(v.ngrams, ['cat', 'sat', 'the', 'the cat']);
   assert.deepEqual(Array.from(v.counts), [2, 2, 2, 2]);
-  const more = slimtext(['ngrams', 'build', '--corpus', corpus, corpus, '--max-vocab', '100', '--out', out, '--workers', '0']);
+  const refused = slimtext(['ngrams', 'build', '--corpus', corpus, '--max-vocab', '100', '--out', out, '--workers', '0']);
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /v\.ngrams: already exists; pass --overwrite/);
+  const more = slimtext(['ngrams', 'build', '--corpus', corpus, corpus, '--max-vocab', '100', '--out', out, '--workers', '0', '--overwrite']);
   assert.equal(more.status, 0, more.stderr);
   assert.match(more.stdout, /from 6 lines/);
   assert.equal(slimtext(['ngrams', 'build', '--max-vocab', '4', '--out', out]).status, 2);

@@ -31,16 +31,24 @@ export async function readTransferSet(path: string, corpus?: readonly string[]):
   const { positions, fingerprints } = data;
   let r = 0;
   let pos = 0;
-  for await (const text of transferTexts(specs)) {
-    if (r >= positions.length) break;
-    if (positions[r] === pos) {
-      const [a, b] = textFingerprint(text);
-      if (a !== fingerprints[2 * r] || b !== fingerprints[2 * r + 1]) {
-        throw new InputError(path, undefined, 'corpus', `row ${r} was labelled for corpus text #${pos}, but that text in ${specs.join(', ')} is different: this logits file does not belong to this corpus (or the corpus changed since labelling)`);
+  try {
+    for await (const text of transferTexts(specs)) {
+      if (r >= positions.length) break;
+      if (positions[r] === pos) {
+        const [a, b] = textFingerprint(text);
+        if (a !== fingerprints[2 * r] || b !== fingerprints[2 * r + 1]) {
+          throw new InputError(path, undefined, 'corpus', `row ${r} was labelled for corpus text #${pos}, but that text in ${specs.join(', ')} is different: this logits file does not belong to this corpus (or the corpus changed since labelling)`);
+        }
+        texts[r++] = text;
       }
-      texts[r++] = text;
+      pos++;
     }
-    pos++;
+  } catch (e) {
+    // The header keeps the specs as label was given them: a relative path moves with the cwd.
+    if (corpus === undefined && e instanceof InputError && e.file !== path && /no such (corpus )?file/.test(e.reason)) {
+      throw new InputError(e.file, e.line, e.field, `${e.reason}: ${path} names its corpus as slimtext label was given it (relative to where label ran); pass --corpus with where it is now`);
+    }
+    throw e;
   }
   if (r < positions.length) {
     throw new InputError(path, undefined, 'corpus', `the file has rows up to corpus text #${positions[positions.length - 1]}, but ${specs.join(', ')} holds only ${pos} texts: this logits file does not belong to this corpus`);

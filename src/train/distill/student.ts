@@ -135,6 +135,7 @@ export async function distillStudent(opts: StudentOptions): Promise<StudentResul
       devFrom = `${opts.train} (${d.split})`;
     } else {
       const s = splitDev(train);
+      if (s.dev.length === 0) throw new InputError(t.file, undefined, undefined, `the held-out dev split is empty (${train.length} rows): give --dev data, or more rows`);
       train = s.train;
       dev = s.dev;
       devFrom = `${opts.train} (a seeded 10% of ${t.split} held out)`;

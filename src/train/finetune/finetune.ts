@@ -5,9 +5,9 @@
  * the run is unfinished.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SlimtextError } from '../../errors.js';
+import { InputError, SlimtextError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { OutputPathError, checkOutputPath } from '../../io/outputPath.js';
 import { describeCheckpoint, readHfCheckpoint, type HfCheckpoint } from '../../io/hfCheckpoint.js';
@@ -23,7 +23,7 @@ import { freezeEncoder, type FreezePlan } from '../freeze.js';
 import { dropLayers, parseDropSpec } from './layerDrop.js';
 import { PrefixCache, PrefixRunner, type CacheStats } from '../prefixCache.js';
 import type { ProgressSink } from '../progress.js';
-import { DEFAULT_SETTINGS, makeRecipe, poolingOf, type Recipe, type RunSettings } from '../recipe.js';
+import { DEFAULT_SETTINGS, checkpointDefaults, makeRecipe, poolingOf, type Recipe, type RunSettings } from '../recipe.js';
 import { ReplyTask } from '../tasks/reply.js';
 import { buildResponseSet } from '../tasks/responseSet.js';
 import type { TrainTask } from '../tasks/task.js';
@@ -81,7 +81,8 @@ export function unfinishedRunNote(dir: string): string | undefined {
 
 export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const start = performance.now();
-  const recipe = makeRecipe(opts.recipe);
+  // Checked now (usage errors before any reading); completed below by the checkpoint's defaults.
+  let recipe = makeRecipe(opts.recipe);
   const settings: RunSettings = { ...DEFAULT_SETTINGS, ...definedOnly(opts.settings ?? {}) };
   const warn = opts.warn ?? (() => undefined);
   const stateDir = join(opts.out, CHECKPOINT_DIR);
@@ -97,16 +98,20 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   };
 
   const ck = await readHfCheckpoint(opts.model);
+  const chosen = checkpointDefaults(opts.recipe, ck.config.hiddenSize, ck.weights.pooler !== undefined && !recipe.randomInit);
+  recipe = makeRecipe({ ...definedOnly(opts.recipe), ...chosen.over });
+  if (chosen.note) note(chosen.note);
   const tokenizer = loadTokenizer(opts.model);
   const maxLength = Math.min(recipe.maxLength, ck.config.maxPositions);
   if (maxLength < recipe.maxLength) note(`--max-length ${recipe.maxLength} exceeds the model's ${ck.config.maxPositions} positions: using ${maxLength}`);
-  for (const l of describeCheckpoint(ck).slice(1)) if (!l.startsWith('no pooler')) notes.push(l);
+  for (const l of describeCheckpoint(ck).slice(1)) if (!l.startsWith('no pooler')) (l.startsWith('warning:') ? note : (x: string) => notes.push(x))(l);
 
   const built = await buildTask(opts, recipe, settings, ck, tokenizer, maxLength, note);
   const { task, layers } = built;
   const parameters = { total: task.module.parameterCount(), trainable: task.module.parameterCount(true) };
   note(`${parameters.trainable.toLocaleString('en-US')} of ${parameters.total.toLocaleString('en-US')} parameters train; ${describeLayers(layers, built.plans[0]!)}`);
 
+  const outExisted = existsSync(opts.out);
   await mkdir(opts.out, { recursive: true });
   const logFile = join(opts.out, LOG_FILE);
   const tokenizerFiles = tokenizerFilesIn(opts.model);
@@ -129,7 +134,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     ? `a higher --lr (small checkpoints such as a 4-layer, 128-wide BERT want about 5e-4)${poolingOf(recipe) === 'cls' && recipe.task !== 'reply' ? ', --pooling mean (no newly initialised pooler)' : ''}, more --epochs`
     : 'more --epochs, or a lower --lr if the loss jumps about';
   const check = learningCheck(built.chance, fixes);
-  const result = await train(task, {
+  const result = await removeOutIfNothingSaved(opts.out, outExisted, () => train(task, {
     recipe,
     identity: { model: opts.model, train_data: built.dataInfo.train, dev_data: built.dataInfo.dev },
     stateDir,
@@ -154,7 +159,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       warn(`epoch ${record.epoch + 1}/${recipe.epochs}: loss ${record.train_loss.toFixed(4)}, dev ${line} (${record.train_seconds.toFixed(1)} s training${soFar.best?.epoch === record.epoch ? ', best so far: saved' : ''})`);
       await log(soFar, 'running');
     },
-  });
+  }));
   await log(result, result.completed ? 'completed' : 'interrupted');
   if (result.completed && !settings.keepCheckpoint) await removeState(stateDir);
   const cache = task.cacheStats();
@@ -187,6 +192,7 @@ async function buildTask(
 ): Promise<BuiltTask> {
   // ---- data
   const trainRows = await readSplit(opts.train, opts.trainSplit, 'train', opts.data, recipe.task);
+  if (trainRows.examples.length === 0) throw new InputError(trainRows.file, undefined, undefined, 'holds no examples');
   if (trainRows.skipped) note(trainRows.skipped);
   let devExamples: Example[];
   let devInfo: DataInfo;
@@ -202,6 +208,7 @@ async function buildTask(
     devInfo = { path: opts.train, split: d.split, rows: 0 };
   } else {
     const s = splitDev(trainRows.examples, { fraction: recipe.devFraction, stratify: recipe.task !== 'reply' });
+    if (s.dev.length === 0) throw new InputError(trainRows.file, undefined, undefined, `the held-out dev split is empty (${trainRows.examples.length} rows x --dev-fraction ${recipe.devFraction}): give --dev data, a larger --dev-fraction, or more rows`);
     trainRows.examples = s.train;
     devExamples = s.dev;
     devInfo = { path: opts.train, split: `${trainRows.split} (held out)`, rows: 0, heldOut: { fraction: recipe.devFraction, seed: 1234 } };
@@ -268,6 +275,16 @@ async function buildTask(
     }, tokenizer, maxLength, settings.evalBatchSize);
   }
   return { task, plans, layers: { kept, dropped }, dataInfo: { train: trainInfo, dev: devInfo }, ...(devChance !== undefined ? { chance: devChance } : {}) };
+}
+
+/** Runs `fn`; if it fails and left `out` (which it created) without a model or checkpoint, removes it. */
+async function removeOutIfNothingSaved<T>(out: string, existed: boolean, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!existed && !existsSync(join(out, 'slimtext.json')) && !existsSync(join(out, CHECKPOINT_DIR, 'slimtext.json'))) await rm(out, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 function describeLayers(layers: { kept: number[]; dropped: number[] }, plan: FreezePlan): string {

@@ -10,14 +10,14 @@
  *   1,3         drop the layers with these 0-based indices
  *   none        drop nothing
  */
-import { SlimtextError } from '../../errors.js';
+import { OptionError } from '../../errors.js';
 import type { BertModel } from '../../models/bert/model.js';
 
 /** The sorted 0-based indices of the layers `spec` drops from a stack of `numLayers`. */
 export function parseDropSpec(spec: string, numLayers: number): number[] {
   const s = spec.trim().toLowerCase();
   const fail = (why: string): never => {
-    throw new SlimtextError(`--drop-layers '${spec}': ${why} (expected top:K, bottom:K, alternate, none, or indices like 1,3; the model has ${numLayers} layers)`);
+    throw new OptionError(`--drop-layers '${spec}': ${why} (expected top:K, bottom:K, alternate, none, or indices like 1,3; the model has ${numLayers} layers)`);
   };
   if (s === '' || s === 'none') return [];
   if (s === 'alternate') return range(numLayers).filter((i) => i % 2 === 1);

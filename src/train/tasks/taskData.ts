@@ -45,7 +45,7 @@ export function requireFields(rows: readonly Example[], task: TaskKind, file: st
       throw new InputError(file, bad.line, String(field), `the ${task} task needs a ${what} on every row; this row has none${task === 'pair' ? ' (name the column with the pair option)' : ''}`);
     }
   }
-  if (rows.length === 0) throw new InputError(file, undefined, undefined, 'no examples');
+  if (rows.length === 0) throw new InputError(file, undefined, undefined, 'holds no examples');
 }
 
 /** At most `max` rows (0: all), a seeded sample kept in the original order. */
