@@ -17,7 +17,7 @@
  *   npx tsx bench/multitask.ts --part accuracy --max-train 2000 --epochs 3 --threads 1
  * Flags: --model DIR (default ../shared/models/bert-l4-h128-mlm) --shared DIR
  *   speed: --shapes base,model --tasks 1,2,4,8,12,16,21 --trunks 6,8,10 (base) --model-trunks 2,3
- *     --branches 1,2 --texts 16 --repeats 3
+ *     --branches 1,2 --texts 16 --repeats 3 --main-trunk 8 --other-tasks 1,8,21 (the other base trunks' N)
  *   accuracy: --sets sst2,clinc150,banking77,snips,atis,trec,emotion,agnews --partial 1,2,3
  *     --students 1,2 --teacher-layers 3 --max-train N --max-dev N --max-test N --epochs N --lr X
  *     --partial-lr X --distill-lr X --distill-epochs N --pooling mean --seeds 0 --merge-branch distill-1
@@ -52,6 +52,9 @@ const { values: opt } = parseArgs({
     threads: { type: 'string', default: '1' },
     shapes: { type: 'string', default: 'base,model' },
     tasks: { type: 'string', default: '1,2,4,8,12,16,21' },
+    // The full task sweep on the main trunk, a few points on the others (a loaded machine's time).
+    'main-trunk': { type: 'string', default: '8' },
+    'other-tasks': { type: 'string' },
     trunks: { type: 'string', default: '6,8,10' },
     'model-trunks': { type: 'string', default: '2,3' },
     branches: { type: 'string', default: '1,2' },
@@ -135,7 +138,8 @@ async function speedOn(label: string, dir: string, trunks: number[]): Promise<Re
       // The separate-model cost measured again beside each trunk / branch group (the machine is shared).
       const fullNow = fullMs();
       fullRuns.push(fullNow);
-      for (const N of ints(opt.tasks!)) {
+      const mainTrunk = Number(opt['main-trunk']) === D || label !== 'base';
+      for (const N of ints(mainTrunk || !opt['other-tasks'] ? opt.tasks! : opt['other-tasks'])) {
         const tasks: TaskBranch[] = Array.from({ length: N }, (_, i) => ({ spec: { ...spec, name: `t${i}`, weights: `branch-t${i}` }, model }));
         const mt = new MultiTaskModel(dir, bert, tasks, tok, 128);
         mt.logits(sets[0]!, tasks, 1);
