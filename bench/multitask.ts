@@ -5,7 +5,7 @@
  *   branches) against N separate full models, as counted FLOPs and layer passes and as measured
  *   single-core time (one text per call, tokenisation excluded for both). Shapes: a randomly
  *   initialised checkpoint of BERT-base's shape (12 x 768, written by this bench into a temporary
- *   folder and read back; speed needs no trained weights, and the N branches are one branch run N
+ *   folder and read back; times are CPU time of the one thread, see timeIt; speed needs no trained weights, and the N branches are one branch run N
  *   times, which costs what N distinct branches cost), and the --model checkpoint itself.
  *   Counted cost: (trunk + N x branch) / (N x layers) layer passes.
  * --part accuracy: per data set, full fine-tuning vs partial fine-tuning (embeddings and the
@@ -17,7 +17,7 @@
  *   npx tsx bench/multitask.ts --part accuracy --max-train 2000 --epochs 3 --threads 1
  * Flags: --model DIR (default ../shared/models/bert-l4-h128-mlm) --shared DIR
  *   speed: --shapes base,model --tasks 1,2,4,8,12,16,21 --trunks 6,8,10 (base) --model-trunks 2,3
- *     --branches 1,2 --texts 16 --repeats 3
+ *     --branches 1,2 --texts 16 --repeats 3 --main-trunk 8 --other-tasks 1,8,21 (the other base trunks' N)
  *   accuracy: --sets sst2,clinc150,banking77,snips,atis,trec,emotion,agnews --partial 1,2,3
  *     --students 1,2 --teacher-layers 3 --max-train N --max-dev N --max-test N --epochs N --lr X
  *     --partial-lr X --distill-lr X --distill-epochs N --pooling mean --seeds 0 --merge-branch distill-1
@@ -52,6 +52,9 @@ const { values: opt } = parseArgs({
     threads: { type: 'string', default: '1' },
     shapes: { type: 'string', default: 'base,model' },
     tasks: { type: 'string', default: '1,2,4,8,12,16,21' },
+    // The full task sweep on the main trunk, a few points on the others (a loaded machine's time).
+    'main-trunk': { type: 'string', default: '8' },
+    'other-tasks': { type: 'string' },
     trunks: { type: 'string', default: '6,8,10' },
     'model-trunks': { type: 'string', default: '2,3' },
     branches: { type: 'string', default: '1,2' },
@@ -94,14 +97,25 @@ function layerFlops(c: BertConfig, T: number): number {
   return 2 * T * (4 * H * H + 2 * H * c.intermediateSize) + 2 * 2 * T * T * H;
 }
 
-function timeIt(fn: () => void, repeats: number): number {
-  const times: number[] = [];
+/**
+ * Median wall and CPU milliseconds of `repeats` runs of fn. CPU time (this process's user + system
+ * time) is the single-core cost: with one kernel thread the work runs on this thread, and CPU time
+ * leaves out the time the scheduler gives to other processes, which wall time on a shared,
+ * oversubscribed machine does not.
+ */
+function timeIt(fn: () => void, repeats: number): { wall: number; cpu: number } {
+  const walls: number[] = [];
+  const cpus_: number[] = [];
   for (let r = 0; r < repeats; r++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     fn();
-    times.push(performance.now() - t0);
+    walls.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpus_.push((c.user + c.system) / 1000);
   }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+  const med = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return { wall: med(walls), cpu: med(cpus_) };
 }
 
 async function speedOn(label: string, dir: string, trunks: number[]): Promise<Record<string, unknown>> {
@@ -116,12 +130,13 @@ async function speedOn(label: string, dir: string, trunks: number[]): Promise<Re
   const full = new SequenceClassifier(bert, { numLabels: C, usePooler: false, pooling: 'mean' });
   full.eval();
   const encode = plainEncode(0);
-  const fullMs = () => timeIt(() => { for (const s of sets) classifierLogits(full, s, 1, encode); }, repeats) / sets.length;
+  const per = (t: { wall: number; cpu: number }) => ({ wall: t.wall / sets.length, cpu: t.cpu / sets.length });
+  const fullMs = () => per(timeIt(() => { for (const s of sets) classifierLogits(full, s, 1, encode); }, repeats));
   log(`${label}: ${c.numLayers} x ${c.hiddenSize}, ${texts.length} texts of ${mean(tokens).toFixed(1)} tokens on average, ${threads} thread(s)`);
   fullMs(); // warm-up: first calls pay for JIT compilation and buffer pools
   const fullBefore = fullMs();
   const fullRuns = [fullBefore];
-  log(`${label}: one full model ${fullBefore.toFixed(2)} ms per text`);
+  log(`${label}: one full model ${fullBefore.cpu.toFixed(2)} ms CPU (${fullBefore.wall.toFixed(2)} ms wall) per text`);
   const flopsFull = mean(tokens.map((T) => c.numLayers * layerFlops(c, T)));
   const rows: Record<string, unknown>[] = [];
   for (const D of trunks) {
@@ -135,27 +150,31 @@ async function speedOn(label: string, dir: string, trunks: number[]): Promise<Re
       // The separate-model cost measured again beside each trunk / branch group (the machine is shared).
       const fullNow = fullMs();
       fullRuns.push(fullNow);
-      for (const N of ints(opt.tasks!)) {
+      const mainTrunk = Number(opt['main-trunk']) === D || label !== 'base';
+      for (const N of ints(mainTrunk || !opt['other-tasks'] ? opt.tasks! : opt['other-tasks'])) {
         const tasks: TaskBranch[] = Array.from({ length: N }, (_, i) => ({ spec: { ...spec, name: `t${i}`, weights: `branch-t${i}` }, model }));
         const mt = new MultiTaskModel(dir, bert, tasks, tok, 128);
         mt.logits(sets[0]!, tasks, 1);
-        const ms = timeIt(() => { for (const s of sets) mt.logits(s, tasks, 1); }, repeats) / sets.length;
-        const separateMs = N * fullNow;
+        const t = per(timeIt(() => { for (const s of sets) mt.logits(s, tasks, 1); }, repeats));
+        const ms = t.cpu;
+        const separateMs = N * fullNow.cpu;
         const counted = (D + N * l) / (N * c.numLayers);
         const flops = mean(tokens.map((T) => (D + N * l) * layerFlops(c, T))) / (N * flopsFull);
         const measured = ms / separateMs;
         rows.push({
-          full_ms: round(fullNow, 2), trunk: D, branch: l, tasks: N, merged_ms: round(ms, 2), separate_ms: round(separateMs, 2), counted_ratio: round(counted), flops_ratio: round(flops),
+          full_cpu_ms: round(fullNow.cpu, 2), trunk: D, branch: l, tasks: N, merged_cpu_ms: round(ms, 2), separate_cpu_ms: round(separateMs, 2),
+          merged_wall_ms: round(t.wall, 2), separate_wall_ms: round(N * fullNow.wall, 2), wall_ratio: round(t.wall / (N * fullNow.wall)), counted_ratio: round(counted), flops_ratio: round(flops),
           measured_ratio: round(measured), saving: round(1 - measured), measured_over_counted: round(measured / counted, 3),
         });
-        log(`${label} trunk ${D} + ${N} x ${l}: ${ms.toFixed(2)} ms vs ${separateMs.toFixed(2)} ms separate = ${(100 * measured).toFixed(1)}% (counted ${(100 * counted).toFixed(1)}%)`);
+        log(`${label} trunk ${D} + ${N} x ${l}: ${ms.toFixed(2)} ms CPU vs ${separateMs.toFixed(2)} ms separate = ${(100 * measured).toFixed(1)}% (counted ${(100 * counted).toFixed(1)}%)`);
       }
     }
   }
   const fullAfter = fullMs();
   return {
     shape: { layers: c.numLayers, hidden: c.hiddenSize, heads: c.numHeads, intermediate: c.intermediateSize },
-    texts: texts.length, mean_tokens: round(mean(tokens), 1), full_model_ms: { runs: [...fullRuns, fullAfter].map((x) => round(x, 2)), spread: round(Math.max(...fullRuns, fullAfter) / Math.min(...fullRuns, fullAfter), 3) },
+    texts: texts.length, mean_tokens: round(mean(tokens), 1), full_model_cpu_ms: { runs: [...fullRuns, fullAfter].map((x) => round(x.cpu, 2)), spread: round(Math.max(...[...fullRuns, fullAfter].map((x) => x.cpu)) / Math.min(...[...fullRuns, fullAfter].map((x) => x.cpu)), 3) },
+    full_model_wall_ms: [...fullRuns, fullAfter].map((x) => round(x.wall, 2)),
     rows,
   };
 }

@@ -73,6 +73,14 @@ test('distill --teacher makes a 1-layer branch; merge, predict, eval --task, add
   assert.equal(r1.accuracy, r2.accuracy);
   assert.equal(r1.macro_f1, r2.macro_f1);
 
+  const corpus = join(dataFiles({ 'c.txt': 'the cat\nhello there\n' }), 'c.txt');
+  const lab = await runCli(['label', '--teacher', mt, '--task', 'length', '--corpus', corpus, '--out', join(root, 'length.logits'), '--workers', '1', '--json']);
+  assert.equal(lab.code, 0, lab.err);
+  assert.equal(JSON.parse(lab.out).rows, 2);
+  const labNoTask = await runCli(['label', '--teacher', mt, '--corpus', corpus, '--out', join(root, 'x.logits'), '--workers', '1']);
+  assert.equal(labNoTask.code, 1);
+  assert.match(labNoTask.err, /choose one with --task NAME/);
+
   const missing = await runCli(['eval', '--model', mt, '--task', 'nope', '--data', animals, '--json']);
   assert.equal(missing.code, 1);
   assert.match(missing.err, /no task 'nope' in this multi-task model \(tasks: animals, length, animals1\)/);
