@@ -57,6 +57,16 @@ void st_add_bias(int64_t rows, int64_t cols, const float *bias, float *x) {
   for (int64_t r = 0; r < rows; r++) add_bias_row(cols, bias, x + r * cols);
 }
 
+/* out = LN(out) given s = the sum of out's row: the steps (and summation order) of layer_norm_row. */
+static inline void ln_finish(int64_t n, float s, const float *gamma, const float *beta, float eps, float *out) {
+  const float mu = s / (float)n;
+  float v = 0.0f;
+#pragma omp simd reduction(+ : v)
+  for (int64_t j = 0; j < n; j++) v += (out[j] - mu) * (out[j] - mu);
+  const float rs = 1.0f / sqrtf(v / (float)n + eps);
+  for (int64_t j = 0; j < n; j++) out[j] = (out[j] - mu) * rs * gamma[j] + beta[j];
+}
+
 /* out = LN(x + bias + res) for one row; out may alias x or res. Sums as layer_norm_row does. */
 ST_HOT static void residual_ln_row(int64_t n, const float *x, const float *bias, const float *res, const float *gamma,
                                    const float *beta, float eps, float *out) {
@@ -76,12 +86,7 @@ ST_HOT static void residual_ln_row(int64_t n, const float *x, const float *bias,
       s += v;
     }
   }
-  const float mu = s / (float)n;
-  float v = 0.0f;
-#pragma omp simd reduction(+ : v)
-  for (int64_t j = 0; j < n; j++) v += (out[j] - mu) * (out[j] - mu);
-  const float rs = 1.0f / sqrtf(v / (float)n + eps);
-  for (int64_t j = 0; j < n; j++) out[j] = (out[j] - mu) * rs * gamma[j] + beta[j];
+  ln_finish(n, s, gamma, beta, eps, out);
 }
 
 void st_residual_layer_norm(int64_t rows, int64_t cols, const float *x, const float *bias, const float *res,
@@ -102,12 +107,7 @@ ST_HOT static void embed_ln_row(int64_t n, const float *w, const float *p, const
     out[j] = v;
     s += v;
   }
-  const float mu = s / (float)n;
-  float v = 0.0f;
-#pragma omp simd reduction(+ : v)
-  for (int64_t j = 0; j < n; j++) v += (out[j] - mu) * (out[j] - mu);
-  const float rs = 1.0f / sqrtf(v / (float)n + eps);
-  for (int64_t j = 0; j < n; j++) out[j] = (out[j] - mu) * rs * gamma[j] + beta[j];
+  ln_finish(n, s, gamma, beta, eps, out);
 }
 
 void st_embed_layer_norm(int64_t n, int64_t dim, const float *word, const int32_t *ids, const float *pos,
