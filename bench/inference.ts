@@ -8,6 +8,7 @@
  *
  *   npx tsx bench/inference.ts [--rounds 3] [--threads 1,2] [--shapes base,small] [--base-texts 128]
  *     [--small-texts 872] [--singles 21] [--taped-shapes small] [--profile]
+ *   --profile: adds the per-kernel split of the taped forward on one batch (--rounds 0: that alone)
  *
  * PyTorch (Debian python3-torch) runs in bench/torch_inference.py, which also exports the encoder
  * to ONNX with torch.onnx.export for onnxruntime-node.
@@ -238,7 +239,7 @@ async function benchShape(label: string, model: BertModel, modelDir: string, nTe
   }
   torch.close();
   const results: Record<string, Record<string, unknown>> = {};
-  for (const t of threadCounts) {
+  for (const t of rounds > 0 ? threadCounts : []) {
     const row: Record<string, unknown> = {};
     for (const c of contenders) {
       const f = figures.get(`${c.name}@${t}`)!;
