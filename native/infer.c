@@ -12,7 +12,8 @@
  * compensating the +128 offset: y = (acc - 128 * colsum) * sa * sw + bias. Weights are packed
  * once into panels of 32 output channels x 4 consecutive k's per int32, the layout vpdpbusd reads.
  * The AVX-512 VNNI microkernel is picked at run time; elsewhere a plain-C kernel over the same
- * packing runs (compiled as x86-64-v3/v4 clones, where GCC turns it into AVX2 pmaddwd code).
+ * packing runs (also built as x86-64-v3/v4 clones; it is a correct fallback, not a fast one: an
+ * AVX2 vpmaddubsw kernel is the missing piece for CPUs without VNNI).
  */
 #include <math.h>
 #include <stdlib.h>
