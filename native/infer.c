@@ -122,28 +122,12 @@ void st_embed_layer_norm(int64_t n, int64_t dim, const float *word, const int32_
 
 /* ------------------------------------------------------------ attention over packed sequences */
 
-/* In place: s = softmax(s) over a row (the scale is already in s). Same steps as softmax_row. */
-ST_HOT static void softmax_inplace_row(int64_t n, float *s) {
-  float m = -__builtin_inff();
-#pragma omp simd reduction(max : m)
-  for (int64_t j = 0; j < n; j++) m = s[j] > m ? s[j] : m;
-  float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-  for (int64_t j = 0; j < n; j++) {
-    const float e = st_expf(s[j] - m);
-    s[j] = e;
-    sum += e;
-  }
-  const float inv = 1.0f / sum;
-  for (int64_t j = 0; j < n; j++) s[j] *= inv;
-}
-
 /* One (sequence, head): ctx = softmax(alpha Q K^T) V over the sequence's L rows. */
 static void attend_one(int64_t L, int64_t d, float alpha, const float *q, const float *k, const float *v, int64_t ldqkv,
                        float *ctx, int64_t ldc, float *S) {
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)L, (int)L, (int)d, alpha, q, (int)ldqkv, k, (int)ldqkv, 0.0f,
               S, (int)L);
-  for (int64_t i = 0; i < L; i++) softmax_inplace_row(L, S + i * L);
+  st_softmax(L, L, S, S); /* in place; small enough to stay on this thread */
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)L, (int)d, (int)L, 1.0f, S, (int)L, v, (int)ldqkv, 0.0f,
               ctx, (int)ldc);
 }
