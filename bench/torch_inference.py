@@ -78,7 +78,7 @@ def main():
         torch.set_num_threads(int(req['threads']))
         with torch.inference_mode():
             if req['what'] == 'throughput':
-                model(*batches[0])  # warm-up
+                model(singles[0], torch.ones_like(singles[0]))  # warm-up
                 n = sum(b[0].shape[0] for b in batches)
                 t0 = time.perf_counter()
                 for ids, mask in batches:

@@ -741,7 +741,8 @@ static napi_value f32_gemm_packed(napi_env env, napi_callback_info info) {
 static napi_value q8_kernel(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value r;
-  napi_create_string_utf8(env, st_q8_kernel() ? "avx512-vnni" : "portable", NAPI_AUTO_LENGTH, &r);
+  const int k = st_q8_kernel();
+  napi_create_string_utf8(env, k == 2 ? "avx512-vnni" : k == 1 ? "avx2" : "portable", NAPI_AUTO_LENGTH, &r);
   return r;
 }
 

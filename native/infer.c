@@ -11,8 +11,8 @@
  * (x * 127/max|x| rounded to nearest even, + 128), int32 accumulation with the column sums
  * compensating the +128 offset: y = (acc - 128 * colsum) * sa * sw + bias. Weights are packed
  * once into panels of 32 output channels x 4 consecutive k's per int32, the layout vpdpbusd reads.
- * The AVX-512 VNNI microkernel is picked at run time; elsewhere a plain-C kernel over the same
- * packing runs (compiled as x86-64-v3/v4 clones, where GCC turns it into AVX2 pmaddwd code).
+ * The microkernel is picked at run time: AVX-512 VNNI (vpdpbusd), else AVX2 (vpmaddwd on the
+ * bytes widened to 16 bits), else plain C; all three give bit-identical int32 sums.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -57,6 +57,16 @@ void st_add_bias(int64_t rows, int64_t cols, const float *bias, float *x) {
   for (int64_t r = 0; r < rows; r++) add_bias_row(cols, bias, x + r * cols);
 }
 
+/* out = LN(out) given s = the sum of out's row: the steps (and summation order) of layer_norm_row. */
+static inline void ln_finish(int64_t n, float s, const float *gamma, const float *beta, float eps, float *out) {
+  const float mu = s / (float)n;
+  float v = 0.0f;
+#pragma omp simd reduction(+ : v)
+  for (int64_t j = 0; j < n; j++) v += (out[j] - mu) * (out[j] - mu);
+  const float rs = 1.0f / sqrtf(v / (float)n + eps);
+  for (int64_t j = 0; j < n; j++) out[j] = (out[j] - mu) * rs * gamma[j] + beta[j];
+}
+
 /* out = LN(x + bias + res) for one row; out may alias x or res. Sums as layer_norm_row does. */
 ST_HOT static void residual_ln_row(int64_t n, const float *x, const float *bias, const float *res, const float *gamma,
                                    const float *beta, float eps, float *out) {
@@ -76,12 +86,7 @@ ST_HOT static void residual_ln_row(int64_t n, const float *x, const float *bias,
       s += v;
     }
   }
-  const float mu = s / (float)n;
-  float v = 0.0f;
-#pragma omp simd reduction(+ : v)
-  for (int64_t j = 0; j < n; j++) v += (out[j] - mu) * (out[j] - mu);
-  const float rs = 1.0f / sqrtf(v / (float)n + eps);
-  for (int64_t j = 0; j < n; j++) out[j] = (out[j] - mu) * rs * gamma[j] + beta[j];
+  ln_finish(n, s, gamma, beta, eps, out);
 }
 
 void st_residual_layer_norm(int64_t rows, int64_t cols, const float *x, const float *bias, const float *res,
@@ -102,12 +107,7 @@ ST_HOT static void embed_ln_row(int64_t n, const float *w, const float *p, const
     out[j] = v;
     s += v;
   }
-  const float mu = s / (float)n;
-  float v = 0.0f;
-#pragma omp simd reduction(+ : v)
-  for (int64_t j = 0; j < n; j++) v += (out[j] - mu) * (out[j] - mu);
-  const float rs = 1.0f / sqrtf(v / (float)n + eps);
-  for (int64_t j = 0; j < n; j++) out[j] = (out[j] - mu) * rs * gamma[j] + beta[j];
+  ln_finish(n, s, gamma, beta, eps, out);
 }
 
 void st_embed_layer_norm(int64_t n, int64_t dim, const float *word, const int32_t *ids, const float *pos,
@@ -122,28 +122,12 @@ void st_embed_layer_norm(int64_t n, int64_t dim, const float *word, const int32_
 
 /* ------------------------------------------------------------ attention over packed sequences */
 
-/* In place: s = softmax(s) over a row (the scale is already in s). Same steps as softmax_row. */
-ST_HOT static void softmax_inplace_row(int64_t n, float *s) {
-  float m = -__builtin_inff();
-#pragma omp simd reduction(max : m)
-  for (int64_t j = 0; j < n; j++) m = s[j] > m ? s[j] : m;
-  float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-  for (int64_t j = 0; j < n; j++) {
-    const float e = st_expf(s[j] - m);
-    s[j] = e;
-    sum += e;
-  }
-  const float inv = 1.0f / sum;
-  for (int64_t j = 0; j < n; j++) s[j] *= inv;
-}
-
 /* One (sequence, head): ctx = softmax(alpha Q K^T) V over the sequence's L rows. */
 static void attend_one(int64_t L, int64_t d, float alpha, const float *q, const float *k, const float *v, int64_t ldqkv,
                        float *ctx, int64_t ldc, float *S) {
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)L, (int)L, (int)d, alpha, q, (int)ldqkv, k, (int)ldqkv, 0.0f,
               S, (int)L);
-  for (int64_t i = 0; i < L; i++) softmax_inplace_row(L, S + i * L);
+  st_softmax(L, L, S, S); /* in place; small enough to stay on this thread */
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)L, (int)d, (int)L, 1.0f, S, (int)L, v, (int)ldqkv, 0.0f,
               ctx, (int)ldc);
 }
@@ -289,22 +273,68 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) static void q8_t
 }
 #endif
 
+#ifdef ST_HAVE_VNNI_BUILD
+/* AVX2: no u8 x s8 dot product without saturation (vpmaddubsw saturates at 16 bits), so each int32
+ * of 4 bytes is split into its even and odd bytes widened to int16, and two vpmaddwd sum the four
+ * products exactly: (a0 w0 + a2 w2) + (a1 w1 + a3 w3). 3 rows x 16 channels per pass. */
+__attribute__((target("avx2"))) static void q8_tile_avx2(int64_t K4, const uint8_t *const *a, const int32_t *panel,
+                                                           int32_t *acc) {
+  const __m256i lo = _mm256_set1_epi16(0x00FF);
+  for (int half = 0; half < 2; half++)
+    for (int r0 = 0; r0 < Q8_MR; r0 += 3) {
+      __m256i c00 = _mm256_setzero_si256(), c01 = _mm256_setzero_si256();
+      __m256i c10 = _mm256_setzero_si256(), c11 = _mm256_setzero_si256();
+      __m256i c20 = _mm256_setzero_si256(), c21 = _mm256_setzero_si256();
+      const uint8_t *a0 = a[r0], *a1 = a[r0 + 1], *a2 = a[r0 + 2];
+      for (int64_t k4 = 0; k4 < K4; k4++) {
+        const int32_t *b = panel + k4 * Q8_NR + half * 16;
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)b), w1 = _mm256_loadu_si256((const __m256i *)(b + 8));
+        const __m256i w0e = _mm256_srai_epi16(_mm256_slli_epi16(w0, 8), 8), w0o = _mm256_srai_epi16(w0, 8);
+        const __m256i w1e = _mm256_srai_epi16(_mm256_slli_epi16(w1, 8), 8), w1o = _mm256_srai_epi16(w1, 8);
+        int32_t x;
+        __m256i av, ae, ao;
+#define AROW(ap, c0, c1)                                                                          \
+  memcpy(&x, ap + k4 * 4, 4);                                                                     \
+  av = _mm256_set1_epi32(x);                                                                      \
+  ae = _mm256_and_si256(av, lo);                                                                  \
+  ao = _mm256_srli_epi16(av, 8);                                                                  \
+  c0 = _mm256_add_epi32(c0, _mm256_add_epi32(_mm256_madd_epi16(ae, w0e), _mm256_madd_epi16(ao, w0o))); \
+  c1 = _mm256_add_epi32(c1, _mm256_add_epi32(_mm256_madd_epi16(ae, w1e), _mm256_madd_epi16(ao, w1o)));
+        AROW(a0, c00, c01)
+        AROW(a1, c10, c11)
+        AROW(a2, c20, c21)
+#undef AROW
+      }
+      int32_t *o = acc + r0 * Q8_NR + half * 16;
+      _mm256_storeu_si256((__m256i *)o, c00);
+      _mm256_storeu_si256((__m256i *)(o + 8), c01);
+      _mm256_storeu_si256((__m256i *)(o + Q8_NR), c10);
+      _mm256_storeu_si256((__m256i *)(o + Q8_NR + 8), c11);
+      _mm256_storeu_si256((__m256i *)(o + 2 * Q8_NR), c20);
+      _mm256_storeu_si256((__m256i *)(o + 2 * Q8_NR + 8), c21);
+    }
+}
+#endif
+
 typedef void (*Q8Tile)(int64_t, const uint8_t *const *, const int32_t *, int32_t *);
 
+/* The best int8 microkernel this CPU runs; SLIMTEXT_NO_VNNI / SLIMTEXT_NO_AVX2 rule kernels out (tests). */
 static Q8Tile q8_pick(void) {
 #ifdef ST_HAVE_VNNI_BUILD
-  if (!getenv("SLIMTEXT_NO_VNNI")) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
-      return q8_tile_vnni;
-  }
+  __builtin_cpu_init();
+  if (!getenv("SLIMTEXT_NO_VNNI") && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl"))
+    return q8_tile_vnni;
+  if (!getenv("SLIMTEXT_NO_AVX2") && __builtin_cpu_supports("avx2")) return q8_tile_avx2;
 #endif
   return q8_tile_c;
 }
 
+/* 2: AVX-512 VNNI, 1: AVX2, 0: portable. */
 int st_q8_kernel(void) {
 #ifdef ST_HAVE_VNNI_BUILD
-  return q8_pick() == q8_tile_vnni ? 1 : 0;
+  const Q8Tile t = q8_pick();
+  return t == q8_tile_vnni ? 2 : t == q8_tile_avx2 ? 1 : 0;
 #else
   return 0;
 #endif

@@ -100,7 +100,7 @@ int64_t st_f32_packed_len(int64_t N, int64_t K);
 void st_f32_pack(int64_t N, int64_t K, const float *w, float *packed);
 void st_f32_gemm_packed(int64_t M, int64_t N, int64_t K, const float *x, const float *packed, const float *bias,
                         float *y);
-/* 1 when st_q8_gemm runs the AVX-512 VNNI microkernel, 0 for the portable one. */
+/* The microkernel st_q8_gemm runs: 2 AVX-512 VNNI, 1 AVX2, 0 portable. */
 int st_q8_kernel(void);
 
 #endif

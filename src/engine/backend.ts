@@ -221,7 +221,7 @@ export interface InferKernels {
    * y = float(acc - 128*colsum) * (max|x|/127) * scale + bias (bias may be null).
    */
   q8Gemm?(M: number, N: number, K: number, x: F32, packed: I32, scales: F32, colsum: I32, bias: F32 | null, y: F32): void;
-  /** Which int8 microkernel runs here ('avx512-vnni' or 'portable'). */
+  /** Which int8 microkernel runs here ('avx512-vnni', 'avx2' or 'portable'). */
   q8Kernel?(): string;
   /**
    * fp32 with the weight packed once (optional; for few rows, where a BLAS call spends its time

@@ -183,7 +183,7 @@ test('[native] q8Gemm equals a plain-JS reference of the same quantisation (odd 
   }
 });
 
-test('[native] the portable int8 kernel (SLIMTEXT_NO_VNNI=1) gives the VNNI kernel\'s results; so do the packed fp32 kernels', { skip: nativeSkip }, () => {
+test('[native] the portable and AVX2 int8 kernels give the VNNI kernel\'s results; the packed fp32 kernels agree', { skip: nativeSkip }, () => {
   const script = `
     const { loadBackend, inferKernels, q8PackedLength, Rng } = await import(${JSON.stringify(join(repoRoot, 'dist/src/engine/index.js'))});
     const be = loadBackend('native'); const k = inferKernels(be);
@@ -199,10 +199,12 @@ test('[native] the portable int8 kernel (SLIMTEXT_NO_VNNI=1) gives the VNNI kern
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout) as { kernel: string; y: number[]; f32: number[] };
   };
-  const portable = run({ SLIMTEXT_NO_VNNI: '1', SLIMTEXT_NO_AVX512: '1' });
+  const portable = run({ SLIMTEXT_NO_VNNI: '1', SLIMTEXT_NO_AVX2: '1', SLIMTEXT_NO_AVX512: '1' });
+  const noVnni = run({ SLIMTEXT_NO_VNNI: '1' });
   const best = run({});
   assert.equal(portable.kernel, 'portable');
   assert.deepEqual(best.y, portable.y, `${best.kernel} and portable kernels differ`);
+  assert.deepEqual(noVnni.y, portable.y, `${noVnni.kernel} and portable kernels differ`);
   // the packed fp32 kernels, AVX-512 and portable (both checked against the taped forward above)
   const d = maxRel(Float32Array.from(best.f32), Float32Array.from(portable.f32));
   assert.ok(d < 1e-5, `packed fp32 kernels differ by ${d}`);
@@ -213,7 +215,7 @@ test('[native] the int8 path stays close to fp32 and names its kernel', { skip: 
   const model = randomModel(6);
   const fp32 = FastBert.prepare(model, { backend: native! });
   const int8 = FastBert.prepare(model, { backend: native!, quantize: 'int8' });
-  assert.match(int8.int8Kernel() ?? '', /^(avx512-vnni|portable)$/);
+  assert.match(int8.int8Kernel() ?? '', /^(avx512-vnni|avx2|portable)$/);
   const b = batchOf(SEQS);
   const a = fp32.lastHidden(b).data;
   const q = int8.lastHidden(b).data;

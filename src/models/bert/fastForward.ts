@@ -153,7 +153,7 @@ export class FastBert {
     return this.unpack(this.encode(this.embed(batch), 0, this.numLayers, undefined), batch.ids.shape[1]!);
   }
 
-  /** Which int8 microkernel runs ('avx512-vnni' or 'portable'), or undefined in fp32. */
+  /** Which int8 microkernel runs ('avx512-vnni', 'avx2' or 'portable'), or undefined in fp32. */
   int8Kernel(): string | undefined {
     return this.quantize === 'int8' ? this.k.q8Kernel?.() : undefined;
   }
