@@ -18,7 +18,8 @@
  *
  * Usage: npx tsx bench/serve.ts [--work DIR] [--transformer DIR] [--dan DIR] [--checkpoint DIR]
  *   [--max-train N] [--transfer N] [--connections 1,8,64] [--requests N] [--max-seconds S]
- *   [--workers W] [--max-batch B] [--max-wait-ms MS] [--bad-share F] [--texts N]
+ *   [--workers W] [--max-batch B] [--max-wait-ms MS] [--bad-share F] [--texts N] [--prepare-only]
+ * --prepare-only trains the models and stops (run it first, then the measurement under the bench lock).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -53,6 +54,7 @@ const { values: a } = parseArgs({
     'max-wait-ms': { type: 'string', default: '0' },
     'bad-share': { type: 'string', default: '0.05' },
     texts: { type: 'string', default: '2000' },
+    'prepare-only': { type: 'boolean' },
   },
 });
 const W = a.work!;
@@ -291,6 +293,10 @@ async function scrape(url: string, model: string): Promise<{ reqSum: number; req
 async function main() {
   const t0 = performance.now();
   const { bert, dan, training } = await models();
+  if (a['prepare-only']) {
+    console.log(JSON.stringify({ models: { transformer: bert, dan, training } }));
+    return;
+  }
   const ds = await openDataset(join(a.data!, 'dev.tsv'));
   const texts = (await collect(ds.read(ds.splits[0]!))).map((e) => e.text.trim()).filter((t) => t.length > 0).slice(0, Number(a.texts));
   log(`${texts.length} request texts; expected answers from slimtext predict`);
