@@ -43,14 +43,14 @@ test('an idle worker takes what is queued at once when max-wait is 0; batches fo
   const rest = [b.submit('m', ['b', 'c'], ['t']), b.submit('m', ['d', 'e', 'f'], ['t'])];
   assert.equal(b.depth, 5);
   f.batches[0]!.finish();
-  assert.deepEqual(await first, [{ t: { label: 't:a', score: 1, top: [] } }]);
+  assert.deepEqual(await first, { results: [{ t: { label: 't:a', score: 1, top: [] } }], key: 'm@1' });
   await tick();
   assert.deepEqual(f.batches[1]!.inputs, ['b', 'c', 'd', 'e'], 'up to max-batch, across requests, in order');
   f.batches[1]!.finish();
   await tick();
   assert.deepEqual(f.batches[2]!.inputs, ['f'], 'a request split across batches');
   f.batches[2]!.finish();
-  const [r1, r2] = await Promise.all(rest);
+  const [r1, r2] = (await Promise.all(rest)).map((a) => a.results);
   assert.deepEqual(r1.map((r) => (r.t as { label: string }).label), ['t:b', 't:c']);
   assert.deepEqual(r2.map((r) => (r.t as { label: string }).label), ['t:d', 't:e', 't:f']);
   assert.equal(b.depth, 0);
@@ -109,8 +109,8 @@ test('a request asks for its tasks; batches ask the worker for the union', async
   assert.deepEqual(f.batches[0]!.tasks.sort(), ['t1', 't2']);
   assert.equal(f.batches[0]!.key, 'm@1');
   f.batches[0]!.finish();
-  assert.deepEqual(Object.keys((await x)[0]!), ['t1']);
-  assert.deepEqual(Object.keys((await y)[0]!).sort(), ['t1', 't2']);
+  assert.deepEqual(Object.keys((await x).results[0]!), ['t1']);
+  assert.deepEqual(Object.keys((await y).results[0]!).sort(), ['t1', 't2']);
   await tick();
   assert.equal(f.batches[1]!.key, 'n@1', 'one model per batch');
   f.batches[1]!.finish();
