@@ -19,8 +19,10 @@ test('a dead worker is replaced, loads the held models, and serves again', async
     assert.ok(ok.ms >= 0);
 
     const old = pool.workers[0]!;
+    // A job sent as the thread stops fails (it is never left hanging).
+    const stopped = old.thread.terminate();
     const inFlight = pool.run(old, 'm@1', ['a dog'], ['classify']);
-    await old.thread.terminate();
+    await stopped;
     await assert.rejects(inFlight, /model worker 0 stopped/);
     assert.equal(lost.length, 1);
     for (let i = 0; i < 200 && !pool.idle(); i++) await new Promise((r) => setTimeout(r, 25));
