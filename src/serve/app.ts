@@ -172,8 +172,8 @@ async function predict(ctx: ServerContext, req: FastifyRequest<{ Params: { name:
   }
   return {
     model: entry.name,
-    version: entry.version,
-    results: answer.map((r) => Object.fromEntries(names.map((n, j) => [n, topK(r[n]!, ks[j]!)]))),
+    version: Number(answer.key.slice(answer.key.lastIndexOf('@') + 1)),
+    results: answer.results.map((r) => Object.fromEntries(names.map((n, j) => [n, topK(r[n]!, ks[j]!)]))),
   };
 }
 

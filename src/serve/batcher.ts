@@ -27,7 +27,12 @@ export interface BatchObserver {
   queueDepth(texts: number): void;
 }
 
-export type Answer = Record<string, TaskResult>[];
+export interface Answer {
+  /** One result map per input (the tasks asked for). */
+  results: Record<string, TaskResult>[];
+  /** The model version (key) that answered (the last batch's, should a reload fall inside a request). */
+  key: string;
+}
 
 /** The queue cannot take the request now. */
 export class QueueFull extends Error {
@@ -73,7 +78,7 @@ export class Batcher {
     return this.queued;
   }
 
-  /** Queues a request's texts; resolves with one result map per input (the tasks asked for). */
+  /** Queues a request's texts; resolves with one result map per input (the tasks asked for) and the version that answered. */
   submit(model: string, inputs: readonly Input[], tasks: readonly string[], signal?: { onCancel(f: () => void): void }): Promise<Answer> {
     if (this.queued + inputs.length > this.opts.maxQueue) throw new QueueFull(this.retryAfter(), this.queued);
     return new Promise<Answer>((resolve, reject) => {
@@ -139,8 +144,9 @@ export class Batcher {
     const started = performance.now();
     const waits = items.map((it) => started - it.at);
     this.inFlight++;
+    const key = this.versions.currentKey(model);
     this.pool
-      .run(w, this.versions.currentKey(model), items.map((it) => it.req.inputs[it.index]!), tasks)
+      .run(w, key, items.map((it) => it.req.inputs[it.index]!), tasks)
       .then(
         ({ results, ms }) => {
           this.msPerText = 0.8 * this.msPerText + (0.2 * ms) / items.length;
@@ -150,7 +156,7 @@ export class Batcher {
             if (req.remaining === 0) return;
             const all = results[k]!;
             req.results[it.index] = req.tasks.length === tasks.length ? all : Object.fromEntries(req.tasks.map((t) => [t, all[t]!]));
-            if (--req.remaining === 0) req.resolve(req.results as Answer);
+            if (--req.remaining === 0) req.resolve({ results: req.results as Answer['results'], key });
           });
         },
         (e: Error) => {

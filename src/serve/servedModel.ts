@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MANIFEST_FILE } from '../io/bundle.js';
-import { loadAnyModel } from '../models/anyModel.js';
+import { loadAnyModel, type AnyTaskModel } from '../models/anyModel.js';
 import { Predictor, type Ranked } from '../models/predictor.js';
 
 export type TaskKind = 'classify' | 'pair' | 'reply';
@@ -69,7 +69,18 @@ export interface ServedModelOptions {
 
 export async function loadServedModel(dir: string, opts: ServedModelOptions = {}): Promise<ServedModel> {
   const limit = opts.maxTopK ?? 10;
-  const tm = await loadAnyModel(dir);
+  // A model kind that answers several tasks (multi-task) adds its branch here: its tasks and one
+  // predict over them; nothing else in src/serve/ changes.
+  const answers = singleTask(await loadAnyModel(dir), limit);
+  const manifest = await readManifest(dir);
+  return {
+    info: { kind: manifest.kind, tasks: answers.tasks, bytes: manifest.bytes, created: manifest.created, weights: manifest.weights },
+    predict: answers.predict,
+  };
+}
+
+/** A single-task model (transformer classify / pair / reply, DAN): one task named after its kind of work. */
+function singleTask(tm: AnyTaskModel, limit: number): Pick<ModelInfo, 'tasks'> & Pick<ServedModel, 'predict'> {
   const choices = tm.task === 'reply' ? tm.responses.length : tm.labels.length;
   const maxTopK = Math.max(1, Math.min(limit, choices));
   const defaultTopK = Math.min(new Predictor(tm).topK, maxTopK);
@@ -78,10 +89,8 @@ export async function loadServedModel(dir: string, opts: ServedModelOptions = {}
     tm.task === 'reply'
       ? { name: tm.task, kind: tm.task, replies: choices, defaultTopK, maxTopK }
       : { name: tm.task, kind: tm.task, labels: tm.labels, defaultTopK, maxTopK };
-  const manifest = await readManifest(dir);
-  const info: ModelInfo = { kind: manifest.kind, tasks: [task], bytes: manifest.bytes, created: manifest.created, weights: manifest.weights };
   return {
-    info,
+    tasks: [task],
     predict(inputs, tasks) {
       if (tasks.length !== 1 || tasks[0] !== task.name) throw new Error(`model answers task '${task.name}', asked for ${tasks.join(', ')}`);
       const ranked = predictor.predict(task.kind === 'pair' ? inputs.map(asPair) : inputs.map(textOf));

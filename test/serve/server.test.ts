@@ -231,18 +231,22 @@ test('reload swaps the model (even its kind) between batches without dropping re
       }
     };
     const loops = Array.from({ length: 6 }, loop);
-    await new Promise((r) => setTimeout(r, 150));
+    const until = async (ok: () => boolean) => {
+      for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+    };
+    await until(() => seen.length >= 10);
     const rl = await post(`${s.adminUrl}/admin/models/m/reload`, { dir: danDir });
     assert.equal(rl.status, 200, rl.text);
     assert.equal(rl.body.models[0].version, 2);
     assert.equal(rl.body.models[0].kind, 'dan');
-    await new Promise((r) => setTimeout(r, 150));
+    await until(() => seen.filter((v) => v === 2).length >= 10);
     stop = true;
     await Promise.all(loops);
-    assert.ok(statuses.length > 20, `${statuses.length} requests during the test`);
     assert.deepEqual([...new Set(statuses)], [200], 'no request failed during the reload');
     assert.ok(seen.includes(1) && seen.includes(2), 'answers from both versions');
-    assert.deepEqual(seen.slice(seen.indexOf(2)).filter((v) => v !== 2).length <= 6, true, 'after the switch only requests already queued answer with the old version');
+    // Responses say which version answered: once version 2 answers, no later batch runs version 1
+    // (responses of concurrent loops can finish out of order, so allow the loops' few in flight).
+    assert.ok(seen.slice(seen.indexOf(2)).filter((v) => v !== 2).length <= 6, 'after the switch no request is answered by the old version');
 
     const m = await get(`${s.url}/v1/models/m`);
     assert.equal(m.body.version, 2);
