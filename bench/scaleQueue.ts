@@ -11,7 +11,7 @@
  *     expires (--lock-ms), and the final file must again equal the in-process one.
  *
  * Usage: npx tsx bench/scaleQueue.ts --teacher DIR [--texts N] [--corpus SPEC] [--workers 1,2,3]
- *   [--shard-size 256] [--lock-ms 3000] [--work DIR]
+ *   [--shard-size 256] [--lock-ms 10000] [--work DIR]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -34,7 +34,7 @@ const texts = Number(opt('texts', '3000'));
 const corpus = opt('corpus', `head:${texts}:words:3-60:sentences:${join(SHARED, 'corpora', 'imdb-unsup.txt.gz')}`);
 const workerCounts = opt('workers', '1,2,3').split(',').map(Number);
 const shardSize = opt('shard-size', '256');
-const lockMs = opt('lock-ms', '3000');
+const lockMs = opt('lock-ms', '10000');
 const work = opt('work', '') || mkdtempSync(join(tmpdir(), 'slimtext-bench-queue-'));
 const CLI = join(repoRoot, 'bin', 'slimtext.js');
 const log = (l: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${l}\n`);
@@ -61,6 +61,7 @@ async function worker(url: string, queue: string, onLine?: (l: string, p: ChildP
     const rl = createInterface({ input: p.stderr! });
     rl.on('line', (l) => {
       if (/waiting for shards/.test(l)) resolve();
+      else if (!/^slimtext worker: shard /.test(l)) log(`  worker: ${l}`);
       onLine?.(l, p);
     });
     p.once('exit', (c) => reject(new Error(`worker exited (${c}) before it was ready`)));
