@@ -53,6 +53,7 @@ export const command: Command = {
       fingerprint: id.fingerprint,
       lockMs: whole('lock-ms', 100),
       onStart: () => void (last = Date.now()),
+      onError: (e) => console.error(`slimtext ${NAME}: ${e.message} (carrying on)`),
       onShard: (s) => {
         shards++;
         texts += s.texts;

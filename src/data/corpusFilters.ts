@@ -2,7 +2,9 @@
  * Corpus spec prefixes that reshape a stream of texts, for large paragraph corpora
  * (../shared/corpora/*.txt.gz): each wraps another spec, and they nest.
  *   sentences:SPEC          each text split into sentences (Intl.Segmenter: ICU's sentence rules,
- *                           built into Node, so no splitter is written here)
+ *                           built into Node, so no splitter is written here; V8 ignores ICU's
+ *                           abbreviation list, so a break after a common title or initial such as
+ *                           "Mr." or "J." is undone here)
  *   words:MIN-MAX:SPEC      only texts of MIN..MAX whitespace-separated words (MAX may be empty: no cap)
  *   sample:RATE[@SEED]:SPEC each text kept with probability RATE, decided by a hash of the text and
  *                           the seed: streaming, no state, and the same texts on every run (a resumed
@@ -50,13 +52,24 @@ export function corpusFilter(spec: string): CorpusFilter | undefined {
   return undefined;
 }
 
+/** A segment ending in one of these is not a sentence end. */
+const ABBREVIATION = /(?:^|\s)(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Mt|No|vs|etc|e\.g|i\.e|[A-Z])\.\s*$/;
+
 async function* splitSentences(texts: AsyncIterable<string>): AsyncGenerator<string> {
   const seg = new Intl.Segmenter('en', { granularity: 'sentence' });
   for await (const t of texts) {
+    let carry = '';
     for (const s of seg.segment(t)) {
-      const x = s.segment.trim();
-      if (x) yield x;
+      const x = carry + s.segment;
+      if (ABBREVIATION.test(x)) {
+        carry = x;
+        continue;
+      }
+      carry = '';
+      const y = x.trim();
+      if (y) yield y;
     }
+    if (carry.trim()) yield carry.trim();
   }
 }
 

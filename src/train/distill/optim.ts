@@ -53,8 +53,14 @@ export class AdamState {
     return { m: Object.fromEntries(this.m), v: Object.fromEntries(this.v), clock: this.clock };
   }
 
-  /** Fresh moments and clock (a new phase starts its own Adam run, as a new optimiser would). */
+  /**
+   * Fresh moments and clock (a new phase starts its own Adam run, as a new optimiser would). Moments
+   * no step has written are still the zeros they were allocated as, and are left untouched: a 1M x
+   * 1000 table's moments are 8 GB allocated, of which the OS backs only the pages of rows that
+   * steps update (lazy Adam), as long as nothing writes the rest.
+   */
   reset(): void {
+    if (Atomics.load(this.clock, 0) === 0) return;
     const be = getBackend();
     for (const x of [...this.m.values(), ...this.v.values()]) be.fill(x.length, 0, x);
     Atomics.store(this.clock, 0, 0);

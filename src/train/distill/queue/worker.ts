@@ -31,6 +31,8 @@ export interface WorkerOptions {
   onShard?: (s: { id: string; texts: number; ms: number }) => void;
   /** Called as a shard starts (tests use it to kill a worker mid-shard). */
   onStart?: (id: string) => void | Promise<void>;
+  /** Hears trouble the worker recovers from (a lost connection or lock). */
+  onError?: (e: Error) => void;
   /** Tests: alter a result before it is handed back (to check the coordinator rejects it). */
   tamper?: (r: ShardResult, id: string) => ShardResult;
 }
@@ -92,10 +94,10 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
     },
     { connection, concurrency: 1, lockDuration, stalledInterval: Math.max(500, Math.floor(lockDuration / 2)), maxStalledCount: 10 },
   );
-  worker.on('error', (e) => {
-    // Connection trouble: ioredis reconnects by itself; anything else ends the worker.
-    if (!/ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection is closed/i.test(e.message)) void worker.close().then(() => settle.reject(e));
-  });
+  // BullMQ reports trouble it recovers from here (a lost connection, which ioredis re-opens; a lock
+  // lost on a long shard, whose result is then dropped while the shard is redone elsewhere): the
+  // worker carries on.
+  worker.on('error', (e) => o.onError?.(e));
   worker.on('closed', () => {
     if (!refused) settle.resolve();
   });
