@@ -4,6 +4,8 @@ import { cpSync, existsSync, readFileSync, rmSync, statSync, readdirSync, writeF
 import { join } from 'node:path';
 import { buildBenchReport, buildModelReport, reportHtml, writeReport, type ParetoRow, type SizeRow, type CurveRow, type ConfusionRow } from '../../src/eval/report/index.js';
 import { paretoRows } from '../../src/eval/report/models.js';
+import { adapterFor } from '../../src/eval/report/adapters.js';
+import type { BundleManifest } from '../../src/io/bundle.js';
 import { runCli } from '../cli/inProcess.js';
 import { dataFiles, tempDir, tsv } from '../train/fixtures.js';
 import { reportModels } from './reportFixtures.js';
@@ -104,6 +106,14 @@ test('bad input gets a clear error: a folder that is not a model, labels a model
     assert.match(e.message, /1 label of this evaluation set is unknown to it \(fish\)/);
     return true;
   });
+});
+
+test('a model that is not a single-text classifier, or of a kind no adapter reads, is refused by name', () => {
+  const manifest = (task: string, kind: string) => ({ task, architecture: { kind } }) as unknown as BundleManifest;
+  assert.throws(() => adapterFor('m', manifest('reply', 'bi-encoder')), /m\/slimtext\.json \(field 'task'\): a report compares single-text classifiers; this model's task is 'reply'/);
+  assert.throws(() => adapterFor('m', manifest('pair', 'sequence-classifier')), /task is 'pair'/);
+  assert.throws(() => adapterFor('m', manifest('classify', 'quantum')), /'quantum' is not a model kind a report can score \(known: sequence-classifier, dan\)/);
+  assert.equal(typeof adapterFor('m', manifest('classify', 'dan')), 'function');
 });
 
 test('slimtext report: writes the HTML, refuses to overwrite, --json gives the same data', async () => {

@@ -65,6 +65,7 @@ export async function buildModelReport(opts: ModelReportOptions): Promise<Report
   if (opts.models.length === 0) throw new SlimtextError('give at least one model folder');
   const log = opts.log ?? (() => undefined);
   const names = opts.names ?? uniqueNames(opts.models);
+  if (names.length !== opts.models.length) throw new SlimtextError(`${names.length} names for ${opts.models.length} models`);
   // Everything that can be wrong with the input is found before the first (slow) measurement.
   const bundles = await Promise.all(opts.models.map(async (dir) => {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(dir, undefined, undefined, 'no such model folder');

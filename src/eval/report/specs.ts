@@ -24,15 +24,17 @@ const BUILDERS: Record<ChartKind, (c: Chart) => VegaLiteSpec> = {
         encoding: {
           x: { field: 'latency_ms', type: 'quantitative', scale: { type: 'log' }, title: c.options?.x ?? 'latency per text, one core (ms, log scale)' },
           y: { field: 'accuracy', type: 'quantitative', scale: { zero: false, padding: 12 }, title: c.options?.y ?? 'accuracy' },
-          size: { field: 'size_bytes', type: 'quantitative', title: c.options?.size ?? 'size (bytes)', scale: { range: [60, 1600] }, legend: { format: '.2s', tickCount: 3 } },
+          size: { field: 'size_bytes', type: 'quantitative', title: c.options?.size ?? 'size (bytes)', scale: { range: [60, 1600], zero: false }, legend: { format: '.2s', tickCount: 3 } },
           color: { field: 'kind', type: 'nominal', title: 'kind' },
           tooltip: [{ field: 'model' }, { field: 'accuracy' }, { field: 'latency_ms' }, { field: 'size_bytes' }],
         },
       },
-      {
-        mark: { type: 'text', align: 'left', dx: 9, dy: -9, fontSize: 11 },
+      // Labels above and below in turn (by latency), so two points of equal accuracy keep readable names.
+      ...[0, 1].map((odd) => ({
+        transform: [{ window: [{ op: 'row_number', as: 'rank' }], sort: [{ field: 'latency_ms' }], groupby: ['set'] }, { filter: `datum.rank % 2 == ${odd}` }],
+        mark: { type: 'text', align: 'left', dx: 8, dy: odd ? -10 : 14, fontSize: 11 },
         encoding: { x: { field: 'latency_ms', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' }, text: { field: 'model' } },
-      },
+      })),
     ];
     return facet
       ? { facet: { field: 'set', type: 'nominal', title: null }, columns: 3, spec: { width: 240, height: 200, layer: layers }, resolve: { scale: { y: 'independent', x: 'independent' } } }
