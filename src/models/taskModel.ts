@@ -9,7 +9,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { bundleFiles, readBundle, writeBundle, type BundleManifest } from '../io/bundle.js';
-import { readBundle, writeBundle, type BundleManifest } from '../io/bundle.js';
 import type { TensorToWrite } from '../io/safetensors.js';
 import { bertConfigToJson, parseBertConfig, type BertConfig } from '../io/hfCheckpoint.js';
 import { loadTokenizer, type WordPieceTokenizer } from '../text/tokenizer.js';

@@ -16,6 +16,8 @@
 import { Tensor, getBackend, inferKernels, q8PackedLength, f32PackedLength, type Backend, type InferKernels, type Linear } from '../../engine/index.js';
 import { SlimtextError } from '../../errors.js';
 import type { BertModel } from './model.js';
+import { DenseNgramTable } from '../danTable.js';
+import { unitOffsets, type EmbeddingTable } from '../tables/table.js';
 
 export type Quantize = 'none' | 'int8';
 
@@ -44,7 +46,7 @@ export class FastBert {
   readonly numLayers: number;
   private readonly k: InferKernels;
   private readonly layers: FastLayer[];
-  private readonly emb: { word: Float32Array; pos: Float32Array; type: Float32Array; gamma: Float32Array; beta: Float32Array; eps: number };
+  private readonly emb: { table: EmbeddingTable; pos: Float32Array; type: Float32Array; gamma: Float32Array; beta: Float32Array; eps: number };
   private readonly heads: number;
   private readonly intermediate: number;
   private ws = { rows: 0, qkv: new Float32Array(0), ctx: new Float32Array(0), t: new Float32Array(0), ffn: new Float32Array(0) };
@@ -62,7 +64,7 @@ export class FastBert {
     this.numLayers = model.numLayers;
     const e = model.embeddings;
     this.emb = {
-      word: e.word_embeddings.weight.data, pos: e.position_embeddings.weight.data, type: e.token_type_embeddings.weight.data,
+      table: e.word_embeddings, pos: e.position_embeddings.weight.data, type: e.token_type_embeddings.weight.data,
       gamma: e.LayerNorm.weight.data.slice(), beta: e.LayerNorm.bias.data.slice(), eps: e.LayerNorm.eps,
     };
     const dense = (ws: readonly Linear[]): Dense => new Dense(ws, quantize, be, this.k);
@@ -100,7 +102,17 @@ export class FastBert {
     }
     const data = new Float32Array(n * this.hidden);
     const e = this.emb;
-    this.k.embedLayerNorm(n, this.hidden, e.word, ids, e.pos, pos, e.type, types, e.gamma, e.beta, e.eps, data);
+    // A dense word table is gathered inside the fused kernel; a compressed one (models/tables/)
+    // first decodes this batch's rows, which the kernel then reads as rows 0..n-1.
+    let word: Float32Array;
+    let wordIds: Int32Array = ids;
+    if (e.table instanceof DenseNgramTable) word = e.table.weight.data;
+    else {
+      word = new Float32Array(n * this.hidden);
+      e.table.bagMeanInto(n, ids, unitOffsets(n), word);
+      wordIds = unitOffsets(n).subarray(0, n);
+    }
+    this.k.embedLayerNorm(n, this.hidden, word, wordIds, e.pos, pos, e.type, types, e.gamma, e.beta, e.eps, data);
     return { data, offsets };
   }
 
