@@ -126,7 +126,8 @@ export async function writeBundle(dir: string, input: BundleInput): Promise<Bund
   }
   const tokenizerNames: string[] = [];
   for (const f of input.tokenizerFiles) {
-    const name = basename(f);
+    // A file copied from another bundle keeps its logical name (`vocab.txt`, not `vocab-<hash>.txt`).
+    const name = logicalName(basename(f));
     if (name === MANIFEST_FILE || name in names) throw new InputError(f, undefined, undefined, `cannot be copied into a bundle under the name '${name}'`);
     tokenizerNames.push(name);
     await put(name, new Uint8Array(await readFile(f)));
@@ -240,6 +241,14 @@ export async function readBundle(dir: string): Promise<Bundle> {
 function storedName(name: string, sha256: string): string {
   const ext = extname(name);
   return `${name.slice(0, name.length - ext.length)}-${sha256.slice(0, 12)}${ext}`;
+}
+
+/**
+ * The logical name of a file as a bundle stores it (`vocab-<12 hex>.txt` -> `vocab.txt`); other names
+ * come back as they are. For code that identifies files by name whether or not they sit in a bundle.
+ */
+export function logicalName(file: string): string {
+  return file.replace(/-[0-9a-f]{12}(\.[^.]*)?$/, '$1');
 }
 
 function escapeRe(s: string): string {

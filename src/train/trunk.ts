@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { logicalName } from '../io/bundle.js';
 
 export const TRUNK_VERSION = 1;
 
@@ -39,8 +40,10 @@ export function trunkIdentity(tensors: ReadonlyMap<string, HostTensor>, startLay
   const embeddings = hashTensors(tensors, `${prefix}embeddings.`);
   const layers = Array.from({ length: startLayer }, (_, i) => hashTensors(tensors, `${prefix}encoder.layer.${i}.`));
   const tok = createHash('sha256');
-  for (const f of [...tokenizerFiles].sort((a, b) => basename(a).localeCompare(basename(b)))) {
-    tok.update(`${basename(f)}\n`);
+  // By logical name: a checkpoint's `vocab.txt` and a bundle's content-named copy are one file.
+  const name = (f: string) => logicalName(basename(f));
+  for (const f of [...tokenizerFiles].sort((a, b) => name(a).localeCompare(name(b)))) {
+    tok.update(`${name(f)}\n`);
     tok.update(readFileSync(f));
   }
   const tokenizer = tok.digest('hex');

@@ -33,7 +33,7 @@ export async function bytesByPart(dir: string, manifest: BundleManifest, model: 
     tensorBytes += n;
     add(partOf(name), n);
   }
-  const tokenizer = new Set(manifest.tokenizer.files);
+  const tokenizer = new Set(manifest.tokenizer.files.map((f) => manifest.names?.[f] ?? f));
   for (const [name, f] of Object.entries(manifest.files)) {
     if (name === manifest.weights) add('other', f.bytes - tensorBytes);
     else add(tokenizer.has(name) ? 'vocabulary' : 'other', f.bytes);
