@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError, SlimtextError } from '../../errors.js';
+import { InputError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { OutputPathError, checkOutputPath } from '../../io/outputPath.js';
 import { describeCheckpoint, readHfCheckpoint, type HfCheckpoint } from '../../io/hfCheckpoint.js';
