@@ -6,7 +6,7 @@
  * Argument parsing only.
  */
 import { availableParallelism } from 'node:os';
-import { DEFAULT_SHAPE, distillStudent } from '../train/distill/student.js';
+import { DEFAULT_SHAPE, MIN_AUTO_VOCAB, NGRAMS_PER_TEXT, distillStudent } from '../train/distill/student.js';
 import { stderrProgress, silentProgress } from '../train/progress.js';
 import { DEFAULT_DISTILL_RECIPE } from '../train/distill/sparseDistill.js';
 import { DEFAULT_BRANCH_LOSS, distillBranch } from '../train/multitask/branchDistill.js';
@@ -44,7 +44,7 @@ export const command: Command = {
     out: { type: 'string', help: 'output folder: the best student and distill_log.json' },
     overwrite: { type: 'boolean', help: 'replace an existing model in --out (the old one stays usable until the new one is saved)' },
     vocab: { type: 'string', help: 'n-gram vocabulary from slimtext ngrams build (default: built from the transfer and training texts)' },
-    'max-vocab': { type: 'string', default: String(S.maxVocab), help: 'most n-grams in a built vocabulary' },
+    'max-vocab': { type: 'string', help: `most n-grams in a built vocabulary (default: ${NGRAMS_PER_TEXT} per text, at least ${MIN_AUTO_VOCAB.toLocaleString('en-US')}, at most ${S.maxVocab.toLocaleString('en-US')})` },
     'max-n': { type: 'string', default: String(S.maxN), help: 'longest n-gram, 1..4' },
     'min-count': { type: 'string', default: String(S.minCount), help: 'drop n-grams seen fewer times when building the vocabulary' },
     buckets: { type: 'string', default: String(S.buckets), help: 'hash buckets for n-grams outside the vocabulary (0: ignore them)' },

@@ -120,7 +120,8 @@ export const command: Command = {
       });
       const summary = {
         out: r.out, completed: r.completed, best_epoch: r.best?.epoch ?? null, dev: r.best?.metrics ?? null, steps: r.steps, total_steps: r.totalSteps,
-        train_seconds: r.trainSeconds, wall_seconds: r.wallSeconds, epoch_seconds: r.history.map((e) => e.train_seconds), parameters: r.parameters,
+        // train_seconds covers the whole run; wall_seconds and train_seconds_this_call this command only.
+        train_seconds: r.trainSeconds, train_seconds_this_call: r.trainSecondsThisCall, wall_seconds: r.wallSeconds, resumed: r.resumedFrom !== undefined, epoch_seconds: r.history.map((e) => e.train_seconds), parameters: r.parameters,
         layers: r.layers, ...(r.cache ? { cache: r.cache } : {}), log: r.logFile,
       };
       if (flag(args, 'json')) console.log(JSON.stringify(summary));

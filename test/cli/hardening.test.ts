@@ -201,3 +201,16 @@ test('item 10: empty input is refused the same way; a moved corpus points to --c
   const damaged = await runCli(['distill', '--teacher-logits', logits, '--out', join(dir, 'damaged-dan')]);
   assert.match(damaged.err, /file header is damaged/);
 });
+
+test('item 8: a student larger than its teacher is called out, and the default vocabulary is proportionate to the data', async () => {
+  const corpus = join(dir, 'small-corpus.txt');
+  writeCorpus(corpus, 60);
+  const logits = join(dir, 'small-teacher.bin');
+  const tiny = { labels: TEACHER_LABELS, logits: syntheticTeacher.logits, info: { kind: 'synthetic', parameters: 50 } };
+  await labelCorpus({ teacher: tiny, corpus: [corpus], out: logits });
+  const r = await runCli(['distill', '--teacher-logits', logits, '--out', join(dir, 'big-dan'), '--epochs', '1', '--workers', '1', '--dim', '16', '--json']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /warning: the student \([\d,]+ parameters\) is larger than its teacher \(50\); lower --max-vocab or --dim/);
+  const log = JSON.parse(readFileSync(join(dir, 'big-dan', 'distill_log.json'), 'utf8')) as { shape: { maxVocab: number } };
+  assert.equal(log.shape.maxVocab, 10_000, 'without --max-vocab, at most 10 n-grams per text (at least 10k), not a million');
+});

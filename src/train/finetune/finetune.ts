@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError, SlimtextError } from '../../errors.js';
+import { InputError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { OutputPathError, checkOutputPath } from '../../io/outputPath.js';
 import { describeCheckpoint, readHfCheckpoint, type HfCheckpoint } from '../../io/hfCheckpoint.js';
@@ -61,8 +61,10 @@ export interface FinetuneResult extends TrainResult {
   recipe: Recipe;
   /** Wall time of this call, set-up and evaluation included. */
   wallSeconds: number;
-  /** Training time summed over epochs (excluding evaluation and checkpoints). */
+  /** Training time summed over epochs (excluding evaluation and checkpoints), over the whole run. */
   trainSeconds: number;
+  /** The part of trainSeconds spent by this call (less than trainSeconds after a resume; at most wallSeconds). */
+  trainSecondsThisCall: number;
   parameters: { total: number; trainable: number };
   layers: { kept: number[]; dropped: number[] };
   cache?: CacheStats;
@@ -166,7 +168,8 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   if (cache) warn(cacheReport(cache)!.summary);
   return {
     ...result, out: opts.out, recipe, wallSeconds: round((performance.now() - start) / 1000),
-    trainSeconds: round(result.history.reduce((s, e) => s + e.train_seconds, 0)), parameters, layers, ...(cache ? { cache } : {}), notes, logFile,
+    trainSeconds: round(result.history.reduce((s, e) => s + e.train_seconds, 0)),
+    trainSecondsThisCall: round(result.history.reduce((s, e) => s + e.train_seconds, 0) - secondsBefore(result)), parameters, layers, ...(cache ? { cache } : {}), notes, logFile,
   };
 }
 
@@ -275,6 +278,13 @@ async function buildTask(
     }, tokenizer, maxLength, settings.evalBatchSize);
   }
   return { task, plans, layers: { kept, dropped }, dataInfo: { train: trainInfo, dev: devInfo }, ...(devChance !== undefined ? { chance: devChance } : {}) };
+}
+
+/** Training seconds a resumed run had already spent: the epochs done before it, and the part of the one it resumed in. */
+function secondsBefore(r: Pick<TrainResult, 'history' | 'resumedFrom'>): number {
+  const p = r.resumedFrom;
+  if (!p) return 0;
+  return r.history.filter((e) => e.epoch < p.epoch).reduce((s, e) => s + e.train_seconds, 0) + p.epochSeconds;
 }
 
 /** Runs `fn`; if it fails and left `out` (which it created) without a model or checkpoint, removes it. */

@@ -77,6 +77,8 @@ test('resume: a run stopped mid-epoch and resumed ends exactly like an uninterru
   const resumed = await finetune({ model: await ckpt, train: data, out: b, recipe, settings, resume: true });
   assert.equal(resumed.completed, true);
   assert.deepEqual(resumed.resumedFrom?.step, 13);
+  // After a resume, the time this call trained is within its wall time and short of the whole run's.
+  assert.ok(resumed.trainSecondsThisCall <= resumed.wallSeconds && resumed.trainSecondsThisCall < resumed.trainSeconds, JSON.stringify([resumed.trainSecondsThisCall, resumed.wallSeconds, resumed.trainSeconds]));
 
   assert.deepEqual(resumed.history.map((h) => [h.train_loss, h.dev]), full.history.map((h) => [h.train_loss, h.dev]));
   assert.deepEqual(resumed.best, full.best);
