@@ -24,7 +24,9 @@ export const command: Command = {
   summary:
     'Trains an n-gram DAN student (bag of 1..N-gram embeddings -> dense + tanh -> output) on teacher logits from slimtext label: ' +
     'KL(teacher || student) x T^2 on the transfer set, optionally mixed with hard-label cross-entropy, then optional fine-tuning on the labelled data. ' +
-    'Keeps the best-on-dev student in --out (a model folder that slimtext eval / predict read), with distill_log.json.',
+    'Keeps the best-on-dev student in --out (a model folder that slimtext eval / predict read), with distill_log.json. ' +
+    'Branch mode (--teacher BRANCH_DIR --student-layers l): an l-layer branch from an L-layer branch on the same frozen, cached trunk (for slimtext merge), ' +
+    'initialised from the teacher branch\'s bottom l layers and head, trained on T^2 x KL at T = 2 plus cross-entropy on --train (and KL alone on --corpus texts).',
   usage: '--teacher-logits PATH [--train PATH] [--dev PATH] --out DIR [options]  |  --teacher BRANCH_DIR --student-layers l --train PATH [--dev PATH] [--corpus TEXTS] --out DIR',
   options: {
     teacher: { type: 'string', help: 'with --teacher-logits: the model folder that made them (logits of any other teacher are refused); without it, branch mode: an L-layer branch model (finetune --freeze-embeddings --freeze-layers K) to distil into an l-layer branch on the same trunk' },
