@@ -49,6 +49,8 @@ const cli = (args: string[]) => {
   return r.stdout;
 };
 const points: Record<string, unknown>[] = [];
+// Written after every model too, so an interrupted run keeps what it measured.
+const partial = () => writeFileSync(join(root, `partial-${part}.json`), JSON.stringify({ points, speed }, null, 1));
 const speed: Record<string, unknown>[] = [];
 const evalOf = async (m: string, path: string) => (await evaluateTaskModel(await loadAnyModel(m), path, { split: 'test' })).accuracy as number;
 for (const set of part === 'bert' ? sets : []) {
@@ -71,6 +73,7 @@ for (const set of part === 'bert' ? sets : []) {
     const acc = await evalOf(out, path);
     points.push({ set, model: 'bert', method: methods, mode, fit_weights: fit, bytes: r.after.bytes_on_disk, embedding_bytes: r.after.embedding_bytes, embedding_reduction: 1 - r.embedding_ratio, accuracy: acc, relative_drop: (baseAcc - acc) / baseAcc, seconds: r.seconds });
     console.error(`${set} ${methods} ${mode} ${fit}: ${acc}`);
+    partial();
   }
 }
 for (const set of part === 'dan' ? sets : []) {
@@ -104,9 +107,10 @@ for (const set of part === 'dan' ? sets : []) {
   for (const [methods, mode, s] of runs) {
     const out = join(dir, `${methods.replace(',', '-')}-${mode}${s.pruneKeep ? '-all' : ''}`);
     const r = await compressModel({ model: dan, methods, mode, train: trainTsv, dev: devTsv, out, overwrite: true, epochs: 3, settings: { pruneKeep: keep, kmeansIters: 8, kmeansSample: 16384, ...s } });
-    console.error(`${set} ${methods} ${mode}: ${r.after.bytes_on_disk} bytes`);
     const acc = await evalOf(out, path);
     points.push({ set, model: 'dan', method: methods, mode, bytes: r.after.bytes_on_disk, embedding_bytes: r.after.embedding_bytes, embedding_reduction: 1 - r.embedding_ratio, accuracy: acc, drop_points: 100 * (baseAcc - acc), relative_drop: (baseAcc - acc) / baseAcc, seconds: r.seconds });
+    console.error(`${set} ${methods} ${mode}: ${r.after.bytes_on_disk} bytes, accuracy ${acc}`);
+    partial();
   }
   // Lookup speed: dense vs the joint PQ student, same texts, one thread.
   const texts = (await readSplit(path, 'test', 'test')).examples.map((e) => e.text).slice(0, 2000);
