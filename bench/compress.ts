@@ -8,7 +8,8 @@
  * dan: for each set a supervised DAN student (slimtext distill on at most N labelled train rows,
  * no teacher: sized to the CPU budget), then prune+PQ post-hoc / retrain / joint, prune+int4
  * retrain and prune+lowrank joint, each on the full test split; then Debian fastText `supervised`
- * (wordNgrams 2) and `quantize -qnorm -retrain -cutoff KEEP` on the same rows (bytes of .bin /
+ * (tutorial settings: lr 1.0, 25 epochs, dim 100, wordNgrams 2) and `quantize -qnorm -retrain
+ * -cutoff KEEP` on the same rows (bytes of .bin /
  * .ftz, test accuracy); and a lookup-speed check: texts/s of the dense, PQ and int4 students
  * through DanPredictor one text at a time, one thread, same texts, side by side.
  * bert: a classifier fine-tuned from ../shared/models/bert-l4-h128-mlm (mean pooling, lr 5e-4) on
@@ -134,8 +135,8 @@ for (const set of part === 'dan' ? sets : []) {
   const trainFt = ft(trainRows, 'train'), testFt = ft((await readSplit(path, 'test', 'test')).examples, 'test');
   const model = join(dir, 'ft');
   const run = (a: string[]) => spawnSync('fasttext', a, { encoding: 'utf8' });
-  run(['supervised', '-input', trainFt, '-output', model, '-wordNgrams', '2', '-epoch', '10', '-thread', '1', '-verbose', '0']);
-  run(['quantize', '-input', trainFt, '-output', model, '-qnorm', '-retrain', '-cutoff', String(keep), '-epoch', '10', '-thread', '1', '-verbose', '0']);
+  run(['supervised', '-input', trainFt, '-output', model, '-lr', '1.0', '-epoch', '25', '-wordNgrams', '2', '-dim', '100', '-thread', '1', '-verbose', '0']);
+  run(['quantize', '-input', trainFt, '-output', model, '-qnorm', '-retrain', '-cutoff', String(keep), '-lr', '1.0', '-epoch', '25', '-thread', '1', '-verbose', '0']);
   const p1 = (m: string) => Number(/P@1\s+([\d.]+)/.exec(run(['test', m, testFt]).stdout)?.[1]);
   points.push({ set, model: 'fasttext', method: 'fasttext', mode: 'supervised', bytes: statSync(`${model}.bin`).size, accuracy: p1(`${model}.bin`) });
   points.push({ set, model: 'fasttext', method: 'fasttext', mode: `quantize -qnorm -retrain -cutoff ${keep}`, bytes: statSync(`${model}.ftz`).size, accuracy: p1(`${model}.ftz`) });
