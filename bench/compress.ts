@@ -2,14 +2,19 @@
  * Embedding compression of DAN students, side by side, printed as one JSON object (plot-ready:
  * `points` holds one {set, method, mode, bytes, accuracy} per model, fastText's included):
  *
- *   npx tsx bench/compress.ts [--sets clinc150,agnews] [--keep 30000] [--out DIR]
+ *   npx tsx bench/compress.ts --part dan [--sets clinc150,agnews] [--keep 30000] [--max-train N] [--out DIR]
+ *   npx tsx bench/compress.ts --part bert [--sets trec,snips] [--max-train N] [--epochs E]
  *
- * For each set: a supervised DAN student (slimtext distill on the labelled train split, no
- * teacher: sized to the CPU budget), then prune+PQ post-hoc / retrain / joint and prune+int4
- * retrain, each evaluated on the test split; then Debian fastText `supervised` (wordNgrams 2) and
- * `quantize -qnorm -retrain -cutoff KEEP` on the same train split, bytes of the .bin and .ftz and
- * their test accuracy. A lookup-speed check compares the compressed and dense tables' inference
- * (texts/s through DanPredictor, one thread, same texts).
+ * dan: for each set a supervised DAN student (slimtext distill on at most N labelled train rows,
+ * no teacher: sized to the CPU budget), then prune+PQ post-hoc / retrain / joint, prune+int4
+ * retrain and prune+lowrank joint, each on the full test split; then Debian fastText `supervised`
+ * (tutorial settings: lr 1.0, 25 epochs, dim 100, wordNgrams 2) and `quantize -qnorm -retrain
+ * -cutoff KEEP` on the same rows (bytes of .bin /
+ * .ftz, test accuracy); and a lookup-speed check: texts/s of the dense, PQ and int4 students
+ * through DanPredictor one text at a time, one thread, same texts, side by side.
+ * bert: a classifier fine-tuned from ../shared/models/bert-l4-h128-mlm (mean pooling, lr 5e-4) on
+ * at most N rows, then its word embeddings compressed: PQ (16-wide sub-vectors, 256 centroids)
+ * post-hoc without and with task-aware fitting, retrain and joint; int4 post-hoc; codes joint.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -19,7 +24,8 @@ import { loadAnyModel, isDan } from '../src/models/anyModel.js';
 import { inspectModel } from '../src/models/inspect.js';
 import { compressModel, type CompressMode } from '../src/train/compress/compress.js';
 import { evaluateTaskModel } from '../src/train/tasks/evaluate.js';
-import { readSplit } from '../src/train/tasks/taskData.js';
+import { readSplit, subsample } from '../src/train/tasks/taskData.js';
+import type { Example } from '../src/data/index.js';
 
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,8 +36,11 @@ const SETS: Record<string, { path: string; format?: string }> = {
   banking77: { path: '../shared/data/banking77/splits' }, trec: { path: '../shared/data/trec' }, sst2: { path: '../shared/data/sst2' },
   agnews: { path: '../shared/data/agnews' },
 };
-const sets = arg('sets', 'clinc150,agnews').split(',');
+const part = arg('part', 'dan');
+const sets = arg('sets', part === 'dan' ? 'clinc150,snips,atis,banking77,trec,sst2,agnews' : 'trec,snips').split(',');
 const keep = Number(arg('keep', '30000'));
+const maxTrain = arg('max-train', '6000');
+const epochs = arg('epochs', '2');
 const root = arg('out', '/tmp/slimtext-bench-compress');
 getBackend().setThreads(1);
 
@@ -41,27 +50,68 @@ const cli = (args: string[]) => {
   return r.stdout;
 };
 const points: Record<string, unknown>[] = [];
+// Written after every model too, so an interrupted run keeps what it measured.
+const partial = () => writeFileSync(join(root, `partial-${part}.json`), JSON.stringify({ points, speed }, null, 1));
 const speed: Record<string, unknown>[] = [];
-for (const set of sets) {
+const evalOf = async (m: string, path: string) => (await evaluateTaskModel(await loadAnyModel(m), path, { split: 'test' })).accuracy as number;
+for (const set of part === 'bert' ? sets : []) {
+  const { path } = SETS[set]!;
+  const dir = join(root, `bert-${set}`);
+  mkdirSync(dir, { recursive: true });
+  const model = join(dir, 'model');
+  rmSync(model, { recursive: true, force: true });
+  cli(['finetune', '--model', '../shared/models/bert-l4-h128-mlm', '--train', path, '--task', 'classify', '--out', model, '--epochs', '3', '--lr', '5e-4', '--pooling', 'mean', '--max-length', '64', '--max-train', maxTrain, '--threads', '1']);
+  const base = await inspectModel(model);
+  const baseAcc = await evalOf(model, path);
+  points.push({ set, model: 'bert', method: 'dense', mode: '-', bytes: base.bytes_on_disk, embedding_bytes: base.embedding_bytes, accuracy: baseAcc });
+  const runs: [string, CompressMode, string, Record<string, number>][] = [
+    ['pq', 'posthoc', 'none', { pqDsub: 16 }], ['pq', 'posthoc', 'count', { pqDsub: 16 }], ['pq', 'retrain', 'count', { pqDsub: 16 }], ['pq', 'joint', 'count', { pqDsub: 16 }],
+    ['int4', 'posthoc', 'none', {}],
+  ];
+  for (const [methods, mode, fit, st] of runs) {
+    const out = join(dir, `${methods}-${mode}-${fit}`);
+    const r = await compressModel({ model, methods, mode, train: path, out, overwrite: true, epochs: Number(epochs), maxTrain: Number(maxTrain), maxDev: 500, fitWeights: fit as 'count' | 'none', settings: { kmeansIters: 8, ...st } });
+    const acc = await evalOf(out, path);
+    points.push({ set, model: 'bert', method: methods, mode, fit_weights: fit, bytes: r.after.bytes_on_disk, embedding_bytes: r.after.embedding_bytes, embedding_reduction: 1 - r.embedding_ratio, accuracy: acc, relative_drop: (baseAcc - acc) / baseAcc, seconds: r.seconds });
+    console.error(`${set} ${methods} ${mode} ${fit}: ${acc}`);
+    partial();
+  }
+}
+for (const set of part === 'dan' ? sets : []) {
   const { path } = SETS[set]!;
   const dir = join(root, set);
   mkdirSync(dir, { recursive: true });
   const dan = join(dir, 'dan');
   rmSync(dan, { recursive: true, force: true });
-  cli(['distill', '--train', path, '--out', dan, '--epochs', '5', '--workers', '1', '--quiet']);
-  const evalOf = async (m: string) => (await evaluateTaskModel(await loadAnyModel(m), path, { split: 'test' })).accuracy as number;
+  // The same seeded sample of train rows for the student, its compression and fastText.
+  const tsv = (rows: Example[], file: string) => writeFileSync(file, rows.map((e) => `${e.text.replace(/\s+/g, ' ')}\t${e.label}`).join('\n') + '\n');
+  const trainRows = subsample((await readSplit(path, 'train', 'train')).examples, Number(maxTrain), 0, 'bench');
+  const trainTsv = join(dir, 'train.tsv');
+  tsv(trainRows, trainTsv);
+  let devTsv: string | undefined = join(dir, 'dev.tsv');
+  try {
+    tsv(subsample((await readSplit(path, 'dev', 'dev')).examples, 1000, 0, 'bench-dev'), devTsv);
+  } catch {
+    devTsv = undefined;
+  }
+  const devArgs = devTsv ? ['--dev', devTsv] : [];
+  cli(['distill', '--train', trainTsv, ...devArgs, '--out', dan, '--epochs', '5', '--workers', '1', '--quiet']);
   const base = await inspectModel(dan);
-  const baseAcc = await evalOf(dan);
-  points.push({ set, method: 'dense', mode: '-', bytes: base.bytes_on_disk, embedding_bytes: base.embedding_bytes, accuracy: baseAcc });
+  const baseAcc = await evalOf(dan, path);
+  points.push({ set, model: 'dan', method: 'dense', mode: '-', bytes: base.bytes_on_disk, embedding_bytes: base.embedding_bytes, accuracy: baseAcc });
+  // 'prune' keeping every row + joint = the dense student trained the same extra epochs: the
+  // reference that separates "more training" from "the task signal through the compressed table".
   const runs: [string, CompressMode, Record<string, number>][] = [
-    ['prune,pq', 'posthoc', { pqDsub: 8 }], ['prune,pq', 'retrain', { pqDsub: 8 }], ['prune,pq', 'joint', { pqDsub: 8 }],
+    ['prune', 'joint', { pruneKeep: 1e9 }], ['prune,pq', 'posthoc', { pqDsub: 8 }], ['prune,pq', 'retrain', { pqDsub: 8 }], ['prune,pq', 'joint', { pqDsub: 8 }],
     ['prune,int4', 'retrain', {}], ['prune,lowrank', 'joint', { rank: 16 }],
   ];
   for (const [methods, mode, s] of runs) {
-    const out = join(dir, `${methods.replace(',', '-')}-${mode}`);
-    const r = await compressModel({ model: dan, methods, mode, train: path, out, overwrite: true, epochs: 3, settings: { pruneKeep: keep, kmeansIters: 8, kmeansSample: 16384, ...s } });
-    const acc = await evalOf(out);
-    points.push({ set, method: methods, mode, bytes: r.after.bytes_on_disk, embedding_bytes: r.after.embedding_bytes, embedding_reduction: 1 - r.embedding_ratio, accuracy: acc, drop_points: 100 * (baseAcc - acc), relative_drop: (baseAcc - acc) / baseAcc, seconds: r.seconds });
+    const out = join(dir, `${methods.replace(',', '-')}-${mode}${s.pruneKeep ? '-all' : ''}`);
+    const r = await compressModel({ model: dan, methods, mode, train: trainTsv, dev: devTsv, out, overwrite: true, epochs: 3, settings: { pruneKeep: keep, kmeansIters: 8, kmeansSample: 16384, ...s } });
+    const acc = await evalOf(out, path);
+    points.push({ set, model: 'dan', method: methods, mode, bytes: r.after.bytes_on_disk, embedding_bytes: r.after.embedding_bytes, embedding_reduction: 1 - r.embedding_ratio, accuracy: acc, drop_points: 100 * (baseAcc - acc), relative_drop: (baseAcc - acc) / baseAcc, seconds: r.seconds });
+    console.error(`${set} ${methods} ${mode}: ${r.after.bytes_on_disk} bytes, accuracy ${acc}`);
+    partial();
   }
   // Lookup speed: dense vs the joint PQ student, same texts, one thread.
   const texts = (await readSplit(path, 'test', 'test')).examples.map((e) => e.text).slice(0, 2000);
@@ -77,21 +127,19 @@ for (const set of sets) {
   const dense = await rate(dan), pq = await rate(join(dir, 'prune-pq-joint')), i4 = await rate(join(dir, 'prune-int4-retrain'));
   speed.push({ set, dense_texts_per_s: Math.round(dense), pq_texts_per_s: Math.round(pq), int4_texts_per_s: Math.round(i4), pq_slowdown: dense / pq, int4_slowdown: dense / i4 });
   // fastText on the same train split.
-  const ft = (split: string) => {
-    const file = join(dir, `${split}.ft`);
-    return readSplit(path, split, split).then((r) => {
-      writeFileSync(file, r.examples.map((e) => `__label__${e.label!.replace(/\s/g, '_')} ${e.text.replace(/\s+/g, ' ')}`).join('\n') + '\n');
-      return file;
-    });
+  const ft = (rows: Example[], name: string) => {
+    const file = join(dir, `${name}.ft`);
+    writeFileSync(file, rows.map((e) => `__label__${e.label!.replace(/\s/g, '_')} ${e.text.replace(/\s+/g, ' ')}`).join('\n') + '\n');
+    return file;
   };
-  const trainFt = await ft('train'), testFt = await ft('test');
+  const trainFt = ft(trainRows, 'train'), testFt = ft((await readSplit(path, 'test', 'test')).examples, 'test');
   const model = join(dir, 'ft');
   const run = (a: string[]) => spawnSync('fasttext', a, { encoding: 'utf8' });
-  run(['supervised', '-input', trainFt, '-output', model, '-wordNgrams', '2', '-epoch', '10', '-thread', '1', '-verbose', '0']);
-  run(['quantize', '-input', trainFt, '-output', model, '-qnorm', '-retrain', '-cutoff', String(keep), '-epoch', '10', '-thread', '1', '-verbose', '0']);
+  run(['supervised', '-input', trainFt, '-output', model, '-lr', '1.0', '-epoch', '25', '-wordNgrams', '2', '-dim', '100', '-thread', '1', '-verbose', '0']);
+  run(['quantize', '-input', trainFt, '-output', model, '-qnorm', '-retrain', '-cutoff', String(keep), '-lr', '1.0', '-epoch', '25', '-thread', '1', '-verbose', '0']);
   const p1 = (m: string) => Number(/P@1\s+([\d.]+)/.exec(run(['test', m, testFt]).stdout)?.[1]);
-  points.push({ set, method: 'fasttext', mode: 'supervised', bytes: statSync(`${model}.bin`).size, accuracy: p1(`${model}.bin`) });
-  points.push({ set, method: 'fasttext', mode: `quantize -qnorm -retrain -cutoff ${keep}`, bytes: statSync(`${model}.ftz`).size, accuracy: p1(`${model}.ftz`) });
+  points.push({ set, model: 'fasttext', method: 'fasttext', mode: 'supervised', bytes: statSync(`${model}.bin`).size, accuracy: p1(`${model}.bin`) });
+  points.push({ set, model: 'fasttext', method: 'fasttext', mode: `quantize -qnorm -retrain -cutoff ${keep}`, bytes: statSync(`${model}.ftz`).size, accuracy: p1(`${model}.ftz`) });
   console.error(`${set} done`);
 }
-console.log(JSON.stringify({ machine: '2-core AMD EPYC, shared', threads: 1, keep, points, speed }, null, 1));
+console.log(JSON.stringify({ machine: '2-core AMD EPYC, shared', part, threads: 1, keep, max_train: Number(maxTrain), points, speed }, null, 1));

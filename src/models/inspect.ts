@@ -47,7 +47,7 @@ export async function inspectModel(dir: string): Promise<ModelInfo> {
   let bytes = (await stat(join(dir, MANIFEST_FILE))).size;
   for (const f of Object.keys(m.files)) bytes += (await stat(join(dir, f))).size;
   const a = m.architecture;
-  const table = (a.table as Record<string, unknown> | undefined) ?? { kind: 'dense' };
+  const table = ((a.table ?? a.word_table) as Record<string, unknown> | undefined) ?? { kind: 'dense' };
   return {
     dir,
     kind: String(a.kind ?? a.model_type ?? 'transformer'),
