@@ -182,6 +182,8 @@ interface RunStats {
   timeouts: number;
   resets: number;
   bad_status?: Record<string, number>;
+  /** Texts per batch the workers ran during this run (from /metrics). */
+  mean_batch?: number;
 }
 
 function load(url: string, model: string, task: string, texts: readonly string[], expected: readonly Expected[], connections: number, badShare: number): Promise<RunStats> {
@@ -330,8 +332,9 @@ async function main() {
         const before = await scrape(url, name);
         const r = await load(url, name, 'classify', texts, expected[name], c, 0);
         const after = await scrape(url, name);
+        r.mean_batch = r3((after.batchSum - before.batchSum) / Math.max(1, after.modelCount - before.modelCount));
         results[name].clean.push(r);
-        log(`${name} clean, ${c} connection(s): ${r.requests_per_s} req/s, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, ${r.good_correct}/${r.good} correct`);
+        log(`${name} clean, ${c} connection(s): mean batch ${r.mean_batch}, ${r.requests_per_s} req/s, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, ${r.good_correct}/${r.good} correct`);
         if (name === 'bert' && c === 1) {
           const reqMs = ((after.reqSum - before.reqSum) / (after.reqCount - before.reqCount)) * 1000;
           const batchMs = ((after.modelSum - before.modelSum) / (after.modelCount - before.modelCount)) * 1000;
@@ -349,7 +352,10 @@ async function main() {
         }
       }
       for (const c of conns) {
+        const before = await scrape(url, name);
         const r = await load(url, name, 'classify', texts, expected[name], c, Number(a['bad-share']));
+        const after = await scrape(url, name);
+        r.mean_batch = r3((after.batchSum - before.batchSum) / Math.max(1, after.modelCount - before.modelCount));
         results[name].mixed.push(r);
         log(`${name} mixed, ${c} connection(s): ${r.requests_per_s} req/s, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, good ${r.good_correct}/${r.good} correct, bad ${r.bad_4xx_with_reason}/${r.bad} 4xx with a reason, 5xx ${r.status_5xx}`);
       }
