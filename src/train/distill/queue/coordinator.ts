@@ -106,13 +106,16 @@ export async function queueRunner(o: QueueLabelOptions): Promise<TeacherRunner &
     const j = (await queue.getJob(id)) as Job<ShardJob> | undefined;
     if (!j) throw new SlimtextError(`shard job ${id} vanished from Redis at ${o.url} (was the queue obliterated?)`);
     const state = await j.getState();
-    if (state === 'completed') return { value: j.returnvalue, reused: true };
     if (state === 'failed') await j.retry('failed');
-    try {
-      return { value: await j.waitUntilFinished(events), reused: false };
-    } catch (e) {
-      throw new SlimtextError(`shard ${id} failed after ${attempts} tries: ${(e as Error).message}`);
+    if (state !== 'completed') {
+      try {
+        await j.waitUntilFinished(events);
+      } catch (e) {
+        throw new SlimtextError(`shard ${id} failed after ${attempts} tries: ${(e as Error).message}`);
+      }
     }
+    // The result is read back from Redis now: the copy fetched above may predate the job's end.
+    return { value: (await queue.getJob(id))?.returnvalue, reused: state === 'completed' };
   };
 
   return {
