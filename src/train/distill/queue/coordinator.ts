@@ -62,12 +62,12 @@ export interface WorkerShare {
 
 export interface QueueStats {
   shards: number;
-  /** Shards whose result was already in Redis when asked for (finished before a coordinator restart). */
+  /** Shards already finished when first looked at (e.g. labelled while the coordinator was down). */
   reused: number;
   rejected: number;
   /** Per worker (host:pid): what it labelled. */
   workers: Record<string, WorkerShare>;
-  /** Sum over shards of (time from enqueue to result) minus the worker's teacher time. */
+  /** Sum over shards of (time from enqueue to result) minus the worker's teacher time: queueing behind other shards included. */
   overheadMs: number;
 }
 
