@@ -158,7 +158,7 @@ export const command: Command = {
       workers: queueStats ? Object.keys(queueStats.workers).length : workers,
       ...(queueStats
         ? {
-            queue: { url: queueUrl, shards: queueStats.shards, reused: queueStats.reused, rejected: queueStats.rejected, overhead_ms_per_shard: Math.round((queueStats.overheadMs / Math.max(1, queueStats.shards - queueStats.reused)) * 10) / 10, by_worker: queueStats.workers },
+            queue: { url: queueUrl, shards: queueStats.shards, reused: queueStats.reused, rejected: queueStats.rejected, wait_ms_per_shard: Math.round((queueStats.overheadMs / Math.max(1, queueStats.shards - queueStats.reused)) * 10) / 10, by_worker: queueStats.workers },
           }
         : {}),
     };

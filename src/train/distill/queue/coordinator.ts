@@ -62,12 +62,12 @@ export interface WorkerShare {
 
 export interface QueueStats {
   shards: number;
-  /** Shards whose result was already in Redis when asked for (finished before a coordinator restart). */
+  /** Shards already finished when first looked at (e.g. labelled while the coordinator was down). */
   reused: number;
   rejected: number;
   /** Per worker (host:pid): what it labelled. */
   workers: Record<string, WorkerShare>;
-  /** Sum over shards of (time from enqueue to result) minus the worker's teacher time. */
+  /** Sum over shards of (time from enqueue to result) minus the worker's teacher time: queueing behind other shards included. */
   overheadMs: number;
 }
 
@@ -106,13 +106,16 @@ export async function queueRunner(o: QueueLabelOptions): Promise<TeacherRunner &
     const j = (await queue.getJob(id)) as Job<ShardJob> | undefined;
     if (!j) throw new SlimtextError(`shard job ${id} vanished from Redis at ${o.url} (was the queue obliterated?)`);
     const state = await j.getState();
-    if (state === 'completed') return { value: j.returnvalue, reused: true };
     if (state === 'failed') await j.retry('failed');
-    try {
-      return { value: await j.waitUntilFinished(events), reused: false };
-    } catch (e) {
-      throw new SlimtextError(`shard ${id} failed after ${attempts} tries: ${(e as Error).message}`);
+    if (state !== 'completed') {
+      try {
+        await j.waitUntilFinished(events);
+      } catch (e) {
+        throw new SlimtextError(`shard ${id} failed after ${attempts} tries: ${(e as Error).message}`);
+      }
     }
+    // The result is read back from Redis now: the copy fetched above may predate the job's end.
+    return { value: (await queue.getJob(id))?.returnvalue, reused: state === 'completed' };
   };
 
   return {

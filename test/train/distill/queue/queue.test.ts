@@ -103,7 +103,7 @@ describe('distributed labelling on a BullMQ queue', { skip: REDIS_MISSING }, () 
     const out = join(dir, 'q.bin');
     await labelCorpus({ teacher: runner, corpus: [corpus], out, batchSize: 8, chunkRows: 16 });
     await w.close();
-    assert.equal(runner.stats.rejected, 1);
+    assert.equal(runner.stats.rejected, 1, rejects.join('; '));
     assert.match(rejects[0]!, /checksum/);
     assertSameRows(readLogitsFile(out), want);
   }));
@@ -140,7 +140,8 @@ describe('distributed labelling on a BullMQ queue', { skip: REDIS_MISSING }, () 
     // Blocks 1.5 s per teacher call with a 0.6 s lock: the other worker's stall check takes the shard over.
     const slowDone: string[] = [];
     const fastDone: string[] = [];
-    const slow = await startWorker({ url: redis.url, queueName, teacher: slowTeacher(1500), fingerprint: SYNTH_ID.fingerprint, lockMs: 600, onShard: (s) => slowDone.push(s.id) });
+    // It stops after its first shard: every shard it took would be redone.
+    const slow: WorkerHandle = await startWorker({ url: redis.url, queueName, teacher: slowTeacher(1500), fingerprint: SYNTH_ID.fingerprint, lockMs: 600, onShard: (s) => void (slowDone.push(s.id), slow.close()) });
     const runner = await queueRunner({ url: redis.url, queueName, teacher: SYNTH_ID, teacherBatch: 8, window: 1 });
     const out = join(dir, 'q.bin');
     let fast: WorkerHandle | undefined;
