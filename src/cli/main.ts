@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./demo.js')).command,
   compress: async () => (await import('./compress.js')).command,
   inspect: async () => (await import('./inspect.js')).command,
+  export: async () => (await import('./export.js')).command,
 };
 
 async function topHelp(): Promise<string> {
