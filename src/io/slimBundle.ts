@@ -3,10 +3,10 @@
  * reader on purpose so the two cannot drift).
  *
  * Vocabularies are stored front-coded in byte-sorted order, and the embedding rows are permuted to
- * that order at export, so a string's rank in the list *is* its row: no id array is stored. For a
- * DAN's n-grams this was measured against the other compact form (a minimal perfect hash with
- * fingerprints), see BENCHMARKS.md "Shipping": front coding keeps every string (so the runtime can
- * answer exactly, with no false positives) in fewer bytes than the hash's fingerprints alone.
+ * that order at export, so a string's rank in the list *is* its row: no id array is stored. The
+ * other compact form, a minimal perfect hash with fingerprints, would be smaller (see BENCHMARKS.md
+ * "Shipping") but answers an n-gram outside the vocabulary with a wrong row once per 2^bits
+ * lookups, where the DAN must hash it to a bucket: front coding keeps the strings and stays exact.
  *
  *   DAN:          table tensors as the model keeps them (dense f32/f16, int8/int4, low rank, PQ,
  *                 codes), hidden/output layers f32, the n-gram list
