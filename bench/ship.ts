@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/ship.ts --prepare-only     (trains the models into --out; no timing)
  *   flock /tmp/slimtext-bench.lock npx tsx bench/ship.ts [--sets clinc150,sst2] [--max-train 8000]
- *        [--epochs 3] [--keep 30000] [--latency-texts 500] [--out DIR]
+ *        [--epochs 3] [--keep 20000] [--pq-dsub 10] [--latency-texts 500] [--out DIR]
  *
  * Per set: a supervised DAN student (slimtext distill on the train split, no teacher) compressed
  * with prune + PQ (retrained), and a classifier fine-tuned from the shared bert-l4-h128 (training
@@ -36,7 +36,8 @@ const SETS: Record<string, string> = { clinc150: '../shared/data/clinc150', sst2
 const sets = arg('sets', 'clinc150,sst2').split(',');
 const maxTrain = arg('max-train', '8000');
 const epochs = arg('epochs', '3');
-const keep = Number(arg('keep', '30000'));
+const keep = Number(arg('keep', '20000'));
+const dsub = Number(arg('pq-dsub', '10'));
 const nLatency = Number(arg('latency-texts', '500'));
 const root = arg('out', '/tmp/slimtext-bench-ship');
 const BERT = '../shared/models/bert-l4-h128-mlm';
@@ -108,10 +109,10 @@ for (const set of sets) {
     log(`${set}: distill`);
     cli(['distill', '--train', path, '--out', dan, '--epochs', '5', '--workers', '1', '--quiet']);
   }
-  const danPq = join(dir, 'dan-prune-pq');
+  const danPq = join(dir, `dan-prune${keep}-pq${dsub}`);
   if (!existsSync(join(danPq, 'slimtext.json'))) {
     log(`${set}: compress`);
-    await compressModel({ model: dan, methods: 'prune,pq', mode: 'retrain', train: path, out: danPq, overwrite: true, epochs: 3, settings: { pruneKeep: keep, pqDsub: 8, kmeansIters: 8, kmeansSample: 16384 } });
+    await compressModel({ model: dan, methods: 'prune,pq', mode: 'retrain', train: path, out: danPq, overwrite: true, epochs: 3, settings: { pruneKeep: keep, pqDsub: dsub, kmeansIters: 8, kmeansSample: 16384 } });
   }
   // Transformer classifier.
   const bert = join(dir, 'bert');
@@ -125,7 +126,8 @@ for (const set of sets) {
   const danAcc = await acc(dan), bertAcc = await acc(bert);
   const variants: [string, string, string, 'f32' | 'f16', number][] = [
     ['dan', 'DAN student (uncompressed)', dan, 'f32', danAcc],
-    ['dan-pq', `DAN student, prune ${keep} + PQ (dsub 8), retrained`, danPq, 'f32', danAcc],
+    ['dan-pq', `DAN student, prune ${keep} + PQ (dsub ${dsub}), retrained`, danPq, 'f32', danAcc],
+    ['dan-pq-f16', `DAN student, prune ${keep} + PQ (dsub ${dsub}), retrained, f16 bundle`, danPq, 'f16', danAcc],
     ['bert', 'bert-l4-h128 classifier (f32)', bert, 'f32', bertAcc],
     ['bert-f16', 'bert-l4-h128 classifier, f16 bundle', bert, 'f16', bertAcc],
   ];

@@ -10,7 +10,8 @@
  *
  *   DAN:          table tensors as the model keeps them (dense f32/f16, int8/int4, low rank, PQ,
  *                 codes), hidden/output layers f32, the n-gram list
- *   transformer:  every weight f32 or, with dtype 'f16', float16 (half the bytes); WordPiece list
+ *   transformer:  every weight f32, the WordPiece list
+ *   with dtype 'f16' every float tensor is stored as float16 (lossy; the runtime widens it at load)
  */
 import { basename } from 'node:path';
 import { InputError } from '../errors.js';
@@ -25,7 +26,7 @@ import {
 } from '../runtime/format.js';
 
 export interface SlimExportOptions {
-  /** Float tensors outside a compressed table: 'f32' (default) or 'f16'. */
+  /** Float tensors: 'f32' (default: as the model keeps them, so the runtime equals slimtext) or 'f16' (all of them, table codebooks and scales included: lossy, half the float bytes). */
   dtype?: 'f32' | 'f16';
   /** Shown in the manifest's meta (where the model came from). */
   source?: string;
@@ -123,12 +124,12 @@ class BlobWriter {
 
   constructor(private readonly floatDtype: 'f32' | 'f16') {}
 
-  /** Float tensors go as the model asks (a table's own choice) or as the export's float dtype. */
+  /** Float tensors go as the model keeps them (a table stored f16 stays f16), or all f16 when the export asks. */
   tensor(name: string, t: TensorToWrite, keepOwnDtype: boolean): void {
     let dtype: BlobDtype;
     let bytes: Uint8Array;
     if (t.data instanceof Float32Array) {
-      const half = keepOwnDtype ? t.dtype === 'F16' : this.floatDtype === 'f16' || t.dtype === 'F16';
+      const half = this.floatDtype === 'f16' || (keepOwnDtype && t.dtype === 'F16');
       if (half) {
         const h = new Uint16Array(t.data.length);
         for (let i = 0; i < h.length; i++) h[i] = f16Bits(t.data[i]!);
