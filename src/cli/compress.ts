@@ -15,7 +15,7 @@ const d = DEFAULT_SETTINGS;
 export const command: Command = {
   name: NAME,
   summary:
-    'Compress a model\'s embedding table (DAN students\' n-gram tables): prune rows, then int8/int4/f16, low rank, product quantisation or additive codes; ' +
+    'Compress a model\'s embedding table (a DAN student\'s n-gram table, a transformer classifier\'s word embeddings): prune rows (DAN), then int8/int4/f16, low rank, product quantisation or additive codes; ' +
     'post-hoc, retraining the rest of the model (retrain) or training the table with the task (joint).',
   usage: '--model DIR --method METHOD[,METHOD] [--mode posthoc|retrain|joint] [--train PATH [--dev PATH]] --out DIR [--overwrite] [--json]',
   options: {
@@ -26,7 +26,9 @@ export const command: Command = {
     dev: { type: 'string', help: 'dev data (default: the train data\'s dev split, if any)' },
     'max-train': { type: 'string', default: '0', help: 'train on a seeded sample of at most N rows (0: all)' },
     epochs: { type: 'string', default: String(DEFAULT_TRAIN.epochs), help: 'retrain / joint epochs (the best on dev is kept)' },
-    lr: { type: 'string', default: String(DEFAULT_TRAIN.lr), help: 'AdamW learning rate' },
+    lr: { type: 'string', help: `AdamW learning rate (default: ${DEFAULT_TRAIN.lr} for a DAN, 2e-4 for a transformer)` },
+    'fit-weights': { type: 'string', default: 'count', help: 'with --train: weigh rows by their count in it when fitting k-means / low rank (count) or not (none)' },
+    'max-dev': { type: 'string', default: '0', help: 'evaluate dev on a seeded sample of at most N rows (0: all)' },
     'batch-size': { type: 'string', default: String(DEFAULT_TRAIN.batchSize), help: 'examples per step' },
     rank: { type: 'string', default: String(d.rank), help: 'lowrank: rank r of rows x r times r x dim' },
     'pq-dsub': { type: 'string', default: String(d.pqDsub), help: 'pq: sub-vector width (must divide the table width)' },
@@ -60,9 +62,11 @@ export const command: Command = {
       kmeansIters: whole('kmeans-iters'), kmeansSample: d.kmeansSample, pruneKeep: whole('prune-keep'), pruneBy: by, pruneBuckets: whole('prune-buckets'), seed: whole('seed'),
     };
     const lr = num(args, NAME, 'lr');
+    const fit = str(args, 'fit-weights');
+    if (fit !== 'count' && fit !== 'none') throw new UsageError(`${NAME}: --fit-weights must be count or none, got ${fit}`);
     const report = await compressModel({
       model: req(args, NAME, 'model'), methods: req(args, NAME, 'method'), mode: mode as CompressMode | undefined,
-      train: str(args, 'train'), dev: str(args, 'dev'), data: dataOptions(args, NAME), maxTrain: whole('max-train'),
+      train: str(args, 'train'), dev: str(args, 'dev'), data: dataOptions(args, NAME), maxTrain: whole('max-train'), maxDev: whole('max-dev'), fitWeights: fit,
       settings, epochs: whole('epochs'), lr, batchSize: whole('batch-size'), out: req(args, NAME, 'out'), overwrite: flag(args, 'overwrite'),
       log: (l) => console.error(l),
     });

@@ -5,7 +5,7 @@
  * (tables/table.ts), so a compressed table replaces the dense one without touching the model.
  */
 import { BinaryOp } from '../engine/backend.js';
-import { Module, Parameter, embeddingBag, getBackend, type EmbeddingBagOptions, type Tensor } from '../engine/index.js';
+import { Module, Parameter, embedding, embeddingBag, getBackend, type EmbeddingBagOptions, type Tensor } from '../engine/index.js';
 import type { TensorToWrite } from '../io/safetensors.js';
 import type { EmbeddingTable, TableSpec } from './tables/table.js';
 import { OpError } from '../errors.js';
@@ -38,6 +38,10 @@ export class DenseNgramTable extends Module implements EmbeddingTable {
 
   bagMean(ids: Int32Array, offsets: Int32Array, opts: EmbeddingBagOptions = {}): Tensor {
     return embeddingBag(this.weight, ids, offsets, opts);
+  }
+
+  lookup(ids: Int32Array): Tensor {
+    return embedding(this.weight, ids);
   }
 
   bagMeanInto(nBags: number, ids: Int32Array, offsets: Int32Array, out: Float32Array): void {

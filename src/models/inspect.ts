@@ -28,7 +28,7 @@ export interface ModelInfo {
 
 /** Tensor names of the embedding table: a DAN's n-gram table, a transformer's word embeddings. */
 export function isEmbeddingTensor(name: string): boolean {
-  return name.startsWith('embeddings.') && !/position|token_type|LayerNorm/.test(name);
+  return name.startsWith('embeddings.') || name.includes('.word_embeddings.');
 }
 
 export async function inspectModel(dir: string): Promise<ModelInfo> {

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { readBundle, writeBundle, type BundleManifest } from '../io/bundle.js';
+import type { TensorToWrite } from '../io/safetensors.js';
 import { bertConfigToJson, parseBertConfig, type BertConfig } from '../io/hfCheckpoint.js';
 import { loadTokenizer, type WordPieceTokenizer } from '../text/tokenizer.js';
 import { BertModel } from './bert/model.js';
@@ -16,6 +17,11 @@ import { BiEncoder } from './biEncoder.js';
 import { SequenceClassifier } from './classifier.js';
 import { POOLINGS, type Pooling } from './heads/pooling.js';
 import { SCORES, type Score } from './heads/similarity.js';
+import { tableFromSpec } from './tables/load.js';
+import type { TableSpec } from './tables/table.js';
+
+/** Where a classifier's word-embedding table's tensors live. */
+export const WORD_TABLE_PREFIX = 'bert.embeddings.word_embeddings.';
 
 export type TaskKind = 'classify' | 'pair' | 'reply';
 export const TASKS: readonly TaskKind[] = ['classify', 'pair', 'reply'];
@@ -60,7 +66,14 @@ export function tokenizerFilesIn(dir: string): string[] {
 }
 
 export async function saveTaskModel(dir: string, tm: TaskModel, info: SaveInfo): Promise<BundleManifest> {
-  const tensors = new Map(tm.model.namedParameters().map(([name, p]) => [name, { shape: [...p.shape], data: p.data }] as const));
+  const tensors = new Map<string, TensorToWrite>(tm.model.namedParameters().map(([name, p]) => [name, { shape: [...p.shape], data: p.data }] as const));
+  // A compressed (or float16) word table saves its own tensors and says what it is.
+  const words = tm.task === 'reply' ? undefined : tm.model.bert.embeddings.word_embeddings.spec();
+  const wordTable = words && !(words.kind === 'dense' && words.dtype === undefined) ? words : undefined;
+  if (wordTable && tm.task !== 'reply') {
+    for (const name of [...tensors.keys()]) if (name.startsWith(WORD_TABLE_PREFIX)) tensors.delete(name);
+    for (const [name, t] of tm.model.bert.embeddings.word_embeddings.tensors(WORD_TABLE_PREFIX)) tensors.set(name, t);
+  }
   const encoderJson = (b: BertModel) => ({ config: bertConfigToJson(b.currentConfig()), pooler: b.pooler !== undefined });
   const architecture: Record<string, unknown> =
     tm.task === 'reply'
@@ -81,6 +94,7 @@ export async function saveTaskModel(dir: string, tm: TaskModel, info: SaveInfo):
           num_labels: tm.model.numLabels,
           dropout: tm.model.dropout.p,
           max_length: tm.maxLength,
+          ...(wordTable ? { word_table: wordTable } : {}),
         };
   return writeBundle(dir, {
     task: tm.task,
@@ -112,6 +126,7 @@ export async function loadTaskModel(dir: string): Promise<LoadedTaskModel> {
   const maxLength = typeof a.max_length === 'number' && a.max_length > 2 ? a.max_length : bad('architecture.max_length', 'missing or too small');
   const tokenizer = loadTokenizer(dir, { maxLength });
   let tm: TaskModel;
+  const wordTableNames = new Set<string>();
   if (m.task === 'reply') {
     if (a.kind !== 'bi-encoder') bad('architecture.kind', `task 'reply' needs a bi-encoder, got ${JSON.stringify(a.kind)}`);
     const msg = encoder(a.message_encoder, 'architecture.message_encoder');
@@ -129,13 +144,20 @@ export async function loadTaskModel(dir: string): Promise<LoadedTaskModel> {
     const pooling = (a.pooling ?? 'cls') as Pooling;
     if (!POOLINGS.includes(pooling)) bad('architecture.pooling', `expected one of ${POOLINGS.join(', ')}`);
     const model = new SequenceClassifier(encoder(a.encoder, 'architecture.encoder'), { numLabels: labels.length, usePooler: a.use_pooler === true, pooling, dropout: Number(a.dropout ?? 0.1) });
+    if (a.word_table !== undefined) {
+      const spec = a.word_table as TableSpec;
+      const { table, names: tableNames } = tableFromSpec(spec, (n) => bundle.tensors.get(WORD_TABLE_PREFIX + n), bad);
+      model.bert.embeddings.setWordTable(table);
+      for (const n of tableNames) wordTableNames.add(WORD_TABLE_PREFIX + n);
+    }
     tm = { task: m.task, model, labels, tokenizer, maxLength };
   } else {
     return bad('task', `unknown task ${JSON.stringify(m.task)} (known: classify, pair, reply)`);
   }
   const weights = join(dir, m.weights);
-  const names = new Set<string>();
+  const names = new Set<string>(wordTableNames);
   for (const [name, p] of tm.model.namedParameters()) {
+    if (wordTableNames.has(name)) continue;
     names.add(name);
     const t = bundle.tensors.get(name);
     if (!t) bad('weights', `${m.weights} has no tensor ${name}, which the architecture needs`);

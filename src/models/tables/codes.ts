@@ -14,7 +14,7 @@
 import { Module, Parameter, dropIds, embeddingBag, getBackend, reshape, scale, type EmbeddingBagOptions, type Tensor } from '../../engine/index.js';
 import { OpError } from '../../errors.js';
 import type { TensorToWrite } from '../../io/safetensors.js';
-import type { EmbeddingTable, TableSpec } from './table.js';
+import { lookupByBags, type EmbeddingTable, type TableSpec } from './table.js';
 
 export type CodesKind = 'pq' | 'codes';
 
@@ -42,6 +42,10 @@ export class CodesTable extends Module implements EmbeddingTable {
     const { ids: ex, offsets: exOff } = this.expand(nBags, ids, offsets, true);
     const bag = embeddingBag(this.codebooks, ex, exOff);
     return this.kind === 'pq' ? reshape(bag, [nBags, this.dim]) : scale(bag, this.books);
+  }
+
+  lookup(ids: Int32Array): Tensor {
+    return lookupByBags(this, ids);
   }
 
   bagMeanInto(nBags: number, ids: Int32Array, offsets: Int32Array, out: Float32Array): void {

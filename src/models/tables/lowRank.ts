@@ -5,7 +5,7 @@
 import { Module, Parameter, embeddingBag, getBackend, matmul, type EmbeddingBagOptions, type Tensor } from '../../engine/index.js';
 import { OpError } from '../../errors.js';
 import type { TensorToWrite } from '../../io/safetensors.js';
-import type { EmbeddingTable, TableSpec } from './table.js';
+import { lookupByBags, type EmbeddingTable, type TableSpec } from './table.js';
 
 export class LowRankTable extends Module implements EmbeddingTable {
   readonly kind = 'lowrank' as const;
@@ -23,6 +23,10 @@ export class LowRankTable extends Module implements EmbeddingTable {
 
   bagMean(ids: Int32Array, offsets: Int32Array, opts: EmbeddingBagOptions = {}): Tensor {
     return matmul(embeddingBag(this.u, ids, offsets, opts), this.v);
+  }
+
+  lookup(ids: Int32Array): Tensor {
+    return lookupByBags(this, ids);
   }
 
   bagMeanInto(nBags: number, ids: Int32Array, offsets: Int32Array, out: Float32Array): void {

@@ -6,7 +6,7 @@
 import { Tensor, embeddingBag, getBackend, type EmbeddingBagOptions, type Parameter } from '../../engine/index.js';
 import { OpError } from '../../errors.js';
 import type { TensorToWrite } from '../../io/safetensors.js';
-import { unitOffsets, type EmbeddingTable, type TableSpec } from './table.js';
+import { lookupByBags, unitOffsets, type EmbeddingTable, type TableSpec } from './table.js';
 
 export type QuantBits = 8 | 4;
 
@@ -60,6 +60,10 @@ export class QuantTable implements EmbeddingTable {
     getBackend().dequantGather(n, this.dim, this.bits, this.rows, this.q, this.scaleBias, ids, rowsOut);
     // No trainable values: the bag of the dequantised rows is a constant on the tape.
     return embeddingBag(new Tensor(rowsOut, [n, this.dim]), this.iotaOf(n), offsets, opts);
+  }
+
+  lookup(ids: Int32Array): Tensor {
+    return lookupByBags(this, ids);
   }
 
   bagMeanInto(nBags: number, ids: Int32Array, offsets: Int32Array, out: Float32Array): void {

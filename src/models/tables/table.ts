@@ -39,6 +39,8 @@ export interface EmbeddingTable {
   readonly dim: number;
   /** (B, dim): the mean row of each bag ids[offsets[b] .. offsets[b+1]), on the tape. */
   bagMean(ids: Int32Array, offsets: Int32Array, opts?: EmbeddingBagOptions): Tensor;
+  /** (n, dim): row ids[i] for each i, on the tape (a transformer's word-embedding lookup). */
+  lookup(ids: Int32Array): Tensor;
   /** The same, no tape, written into out[0 .. nBags*dim) (the inference path). */
   bagMeanInto(nBags: number, ids: Int32Array, offsets: Int32Array, out: Float32Array): void;
   /** Tensors to save, by name under `prefix`; float tensors may be stored as float16. */
@@ -49,6 +51,11 @@ export interface EmbeddingTable {
   trainable(): Parameter[];
   /** Every row, reconstructed as float32 [rows, dim] (for re-compression and checks). */
   toDense(): Float32Array;
+}
+
+/** lookup() through the bag verbs: each id its own bag of one. */
+export function lookupByBags(t: EmbeddingTable, ids: Int32Array): Tensor {
+  return t.bagMean(ids, unitOffsets(ids.length));
 }
 
 /** Offsets 0, 1, ..., n: each id its own bag (a plain lookup through the bag verbs). */

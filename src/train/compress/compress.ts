@@ -15,7 +15,13 @@ import { DEFAULT_SETTINGS, compressTable, parseMethods, type CompressSettings, t
 import { DEFAULT_TRAIN, trainCompressed, type CompressTrainResult } from './train.js';
 import { readSplit, subsample } from '../tasks/taskData.js';
 import { inspectModel } from '../../models/inspect.js';
-import { tableBytes } from '../../models/tables/table.js';
+import { tableBytes, type EmbeddingTable } from '../../models/tables/table.js';
+import { LabelMap } from '../../data/index.js';
+import { classifierLogits, plainEncode } from '../../models/inference.js';
+import { saveTaskModel, tokenizerFilesIn, type ClassifierTaskModel, type TaskKind } from '../../models/taskModel.js';
+import { tokenizeAll } from '../../models/textBatch.js';
+import { classifierMetrics } from '../tasks/classify.js';
+import { trainCompressedClassifier } from './trainClassifier.js';
 
 export type CompressMode = 'posthoc' | 'retrain' | 'joint';
 
@@ -29,6 +35,10 @@ export interface CompressOptions {
   data?: OpenOptions;
   /** Train on a seeded sample of at most N rows (0: all). */
   maxTrain?: number;
+  /** With train data, weigh each row by its count in it when fitting k-means / low rank ('count', default) or not ('none'). */
+  fitWeights?: 'count' | 'none';
+  /** Evaluate dev on a seeded sample of at most N rows (0: all). */
+  maxDev?: number;
   settings?: Partial<CompressSettings>;
   epochs?: number;
   lr?: number;
@@ -58,46 +68,71 @@ export async function compressModel(o: CompressOptions): Promise<CompressReport>
   if (mode !== 'posthoc' && !o.train) throw new InputError('--mode', undefined, undefined, `${mode} trains on the task: give the labelled data with --train`);
   const s: CompressSettings = { ...DEFAULT_SETTINGS, ...o.settings };
   const tm = await loadAnyModel(o.model);
-  if (!isDan(tm)) {
-    throw new InputError(o.model, undefined, 'architecture.kind', `compress takes DAN students (kind 'dan'); this is a ${tm.task} transformer model, whose word-embedding compression is not built yet`);
+  if (!isDan(tm) && tm.task === 'reply') {
+    throw new InputError(o.model, undefined, 'task', 'compress takes DAN students and transformer classifiers (classify / pair); this is a reply (bi-encoder) model');
+  }
+  if (!isDan(tm) && methods.includes('prune')) {
+    throw new InputError('--method', undefined, undefined, `prune removes n-grams from a DAN student's vocabulary; a ${tm.task} transformer's word-piece vocabulary cannot be pruned (use int8, int4, f16, lowrank, pq or codes)`);
   }
   const source = await readBundle(o.model);
   const before = await inspectModel(o.model);
-  let dan = tm.dan;
-  const train = o.train ? subsample((await readSplit(o.train, undefined, 'train', o.data, 'classify')).examples, o.maxTrain ?? 0, s.seed, 'compress') : undefined;
-  const dev = o.dev ? (await readSplit(o.dev, undefined, 'dev', o.data, 'classify')).examples : o.train ? await devOf(o.train, o.data) : undefined;
+  const train = o.train ? subsample((await readSplit(o.train, undefined, 'train', o.data, tm.task)).examples, o.maxTrain ?? 0, s.seed, 'compress') : undefined;
+  const devAll = o.dev ? (await readSplit(o.dev, undefined, 'dev', o.data, tm.task)).examples : o.train ? await devOf(o.train, o.data, tm.task) : undefined;
+  const dev = devAll && o.maxDev ? subsample(devAll, o.maxDev, s.seed, 'compress-dev') : devAll;
   const log = o.log ?? (() => {});
-  const devAcc = (d: Dan): number | undefined => (dev ? accuracy(d, dev) : undefined);
-  const accBefore = devAcc(dan);
+  const trainOpts = (mode: 'retrain' | 'joint') => ({
+    mode, epochs: o.epochs ?? DEFAULT_TRAIN.epochs, lr: o.lr ?? (isDan(tm) ? DEFAULT_TRAIN.lr : 2e-4), batchSize: o.batchSize ?? DEFAULT_TRAIN.batchSize, seed: s.seed,
+    onEpoch: (e: number, loss: number, acc: number | undefined) => log(`${mode} epoch ${e}: loss ${loss.toFixed(4)}${acc !== undefined ? `, dev accuracy ${acc.toFixed(4)}` : ''}`),
+  });
   let prune: PruneInfo | undefined;
-  for (const m of methods) {
-    if (m === 'prune') {
-      ({ dan, info: prune } = pruneDan(dan, s));
-      log(`pruned to ${prune.kept} n-grams (${prune.dropped} ${prune.fallout === 'bucket' ? `fall out to ${prune.buckets} buckets` : 'skipped'})`);
-    } else {
-      const t = performance.now();
-      const table = compressTable(dan.model.embeddings, m, s);
-      dan = new Dan(withTable(dan.model, table), dan.vocab, dan.features, dan.labels);
-      log(`${m}: ${tableBytes(table)} table bytes (${((performance.now() - t) / 1000).toFixed(1)} s)`);
-    }
-  }
   let training: CompressTrainResult | undefined;
-  if (mode !== 'posthoc') {
-    training = trainCompressed(dan, train!, dev, {
-      mode, epochs: o.epochs ?? DEFAULT_TRAIN.epochs, lr: o.lr ?? DEFAULT_TRAIN.lr, batchSize: o.batchSize ?? DEFAULT_TRAIN.batchSize, seed: s.seed,
-      onEpoch: (e, loss, acc) => log(`${mode} epoch ${e}: loss ${loss.toFixed(4)}${acc !== undefined ? `, dev accuracy ${acc.toFixed(4)}` : ''}`),
+  let accBefore: number | undefined, accAfter: number | undefined;
+  const taskAware = train !== undefined && (o.fitWeights ?? 'count') === 'count';
+  const compressOne = (table: EmbeddingTable, m: Exclude<Method, 'prune'>, rowIds: () => Int32Array[]): EmbeddingTable => {
+    const t = performance.now();
+    const out = compressTable(table, m, s, taskAware ? rowCounts(table.rows, rowIds()) : undefined);
+    log(`${m}: ${tableBytes(out)} table bytes (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+    return out;
+  };
+  const recipe = (table: EmbeddingTable) => ({
+    methods, mode, settings: s, fit_weights: taskAware ? 'count' : 'none', source: o.model, ...(prune ? { prune } : {}), table: table.spec(),
+    ...(training ? { training, train: o.train, train_rows: train!.length } : {}),
+  });
+  const notes = [...source.manifest.notes, `embedding table compressed: ${methods.join(',')} (${mode})`];
+  if (isDan(tm)) {
+    let dan = tm.dan;
+    accBefore = dev ? danAccuracy(dan, dev) : undefined;
+    for (const m of methods) {
+      if (m === 'prune') {
+        ({ dan, info: prune } = pruneDan(dan, s));
+        log(`pruned to ${prune.kept} n-grams (${prune.dropped} ${prune.fallout === 'bucket' ? `fall out to ${prune.buckets} buckets` : 'skipped'})`);
+      } else {
+        const d0 = dan;
+        dan = new Dan(withTable(dan.model, compressOne(dan.model.embeddings, m, () => [d0.featurize(train!.map((e) => e.text)).ids])), dan.vocab, dan.features, dan.labels);
+      }
+    }
+    if (mode !== 'posthoc') training = trainCompressed(dan, train!, dev, trainOpts(mode));
+    accAfter = dev ? danAccuracy(dan, dev) : undefined;
+    await dan.save(o.out, {
+      recipe: { compression: recipe(dan.model.embeddings), source_recipe: source.manifest.recipe },
+      metrics: { ...(accBefore !== undefined ? { dev_accuracy_before: accBefore, dev_accuracy: accAfter } : {}), source_metrics: source.manifest.metrics },
+      notes,
+    });
+  } else {
+    const emb = tm.model.bert.embeddings;
+    const clsAcc = () => (dev ? classifierAccuracy(tm, dev) : undefined);
+    accBefore = clsAcc();
+    const tokens = () => tokenizeAll(tm.tokenizer, train!.map((e) => e.text), tm.task === 'pair' ? train!.map((e) => e.pair ?? '') : undefined, tm.maxLength).ids;
+    emb.setWordTable(compressOne(emb.word_embeddings, methods[0] as Exclude<Method, 'prune'>, tokens));
+    if (mode !== 'posthoc') training = trainCompressedClassifier(tm, train!, dev, trainOpts(mode));
+    accAfter = clsAcc();
+    await saveTaskModel(o.out, tm, {
+      tokenizerFiles: tokenizerFilesIn(o.model),
+      recipe: { ...source.manifest.recipe, compression: recipe(emb.word_embeddings) },
+      metrics: { ...source.manifest.metrics, ...(accBefore !== undefined ? { dev_accuracy_before_compression: accBefore, dev_accuracy_after_compression: accAfter } : {}) },
+      notes,
     });
   }
-  const accAfter = devAcc(dan);
-  const compression = {
-    methods, mode, settings: s, source: o.model, ...(prune ? { prune } : {}), table: dan.model.embeddings.spec(),
-    ...(training ? { training, train: o.train, train_rows: train!.length } : {}),
-  };
-  await dan.save(o.out, {
-    recipe: { compression, source_recipe: source.manifest.recipe },
-    metrics: { ...(accBefore !== undefined ? { dev_accuracy_before: accBefore, dev_accuracy: accAfter } : {}), source_metrics: source.manifest.metrics },
-    notes: [...source.manifest.notes, `embedding table compressed: ${methods.join(',')} (${mode})`],
-  });
   const after = await inspectModel(o.out);
   return {
     out: o.out, methods, mode,
@@ -109,22 +144,32 @@ export async function compressModel(o: CompressOptions): Promise<CompressReport>
   };
 }
 
-async function devOf(train: string, data: OpenOptions | undefined): Promise<Example[] | undefined> {
+async function devOf(train: string, data: OpenOptions | undefined, task: TaskKind): Promise<Example[] | undefined> {
   try {
-    return (await readSplit(train, 'dev', 'dev', data, 'classify')).examples;
+    return (await readSplit(train, 'dev', 'dev', data, task)).examples;
   } catch {
     return undefined;
   }
 }
 
-function accuracy(dan: { predict(t: readonly string[]): Float32Array; labels: readonly string[] }, rows: readonly Example[]): number {
-  const logits = dan.predict(rows.map((e) => e.text));
-  const C = dan.labels.length;
-  let right = 0;
-  rows.forEach((e, i) => {
-    let b = 0;
-    for (let c = 1; c < C; c++) if (logits[i * C + c]! > logits[i * C + b]!) b = c;
-    if (dan.labels[b] === e.label) right++;
-  });
-  return right / rows.length;
+/** How many times each row id occurs in the task's data. */
+function rowCounts(rows: number, ids: Int32Array[]): Float32Array {
+  const c = new Float32Array(rows);
+  for (const a of ids) for (const id of a) c[id]!++;
+  return c;
+}
+
+function danAccuracy(dan: Dan, rows: readonly Example[]): number {
+  return accuracyOf(dan.predict(rows.map((e) => e.text)), dan.labels, rows);
+}
+
+function classifierAccuracy(tm: ClassifierTaskModel, rows: readonly Example[]): number {
+  const tok = tm.tokenizer;
+  const set = tokenizeAll(tok, rows.map((e) => e.text), tm.task === 'pair' ? rows.map((e) => e.pair ?? '') : undefined, tm.maxLength);
+  return accuracyOf(classifierLogits(tm.model, set, 64, plainEncode(tok.padId >= 0 ? tok.padId : 0)), tm.labels, rows);
+}
+
+function accuracyOf(logits: Float32Array, labels: readonly string[], rows: readonly Example[]): number {
+  const map = LabelMap.fromJSON({ version: 1, labels: [...labels] });
+  return classifierMetrics(logits, map.encode(rows), labels.length).accuracy!;
 }

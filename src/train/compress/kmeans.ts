@@ -10,6 +10,11 @@
 import { Rng, getBackend } from '../../engine/index.js';
 
 export interface KmeansOptions {
+  /**
+   * Weight of each point in the fit (task-aware compression: how often the task's data uses the
+   * row). Points of weight 0 are left out of the fit and only assigned at the end.
+   */
+  weights?: Float32Array;
   iters?: number;
   /** Fit on at most this many points (default 65536). */
   sample?: number;
@@ -20,9 +25,15 @@ export interface KmeansOptions {
 export function kmeans(points: Float32Array, n: number, d: number, K: number, opts: KmeansOptions & { stride?: number; col?: number } = {}): { centroids: Float32Array; codes: Int32Array } {
   const stride = opts.stride ?? d, col = opts.col ?? 0;
   const rng = Rng.derive(opts.seed ?? 0, 'kmeans');
-  const take = Math.min(n, opts.sample ?? 65536);
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  if (take < n) rng.shuffle(order);
+  const w = opts.weights;
+  let order = Int32Array.from({ length: n }, (_, i) => i);
+  if (w) order = order.filter((i) => w[i]! > 0);
+  const pool = order.length;
+  const take = Math.min(pool, opts.sample ?? 65536);
+  if (take < pool) rng.shuffle(order);
+  if (take < K) throw new Error(`k-means: ${take} points to fit ${K} centroids`);
+  const xw = new Float32Array(take);
+  for (let i = 0; i < take; i++) xw[i] = w ? w[order[i]!]! : 1;
   const x = new Float32Array(take * d);
   for (let i = 0; i < take; i++) {
     const o = order[i]! * stride + col;
@@ -34,11 +45,11 @@ export function kmeans(points: Float32Array, n: number, d: number, K: number, op
   const assign = new Int32Array(take);
   for (let it = 0; it < (opts.iters ?? 15); it++) {
     nearest(x, take, d, c, K, assign);
-    const sums = new Float64Array(K * d), counts = new Int32Array(K);
+    const sums = new Float64Array(K * d), counts = new Float64Array(K);
     for (let i = 0; i < take; i++) {
-      const a = assign[i]!;
-      counts[a]!++;
-      for (let j = 0; j < d; j++) sums[a * d + j]! += x[i * d + j]!;
+      const a = assign[i]!, wi = xw[i]!;
+      counts[a]! += wi;
+      for (let j = 0; j < d; j++) sums[a * d + j]! += wi * x[i * d + j]!;
     }
     for (let k = 0; k < K; k++) {
       if (counts[k] === 0) {

@@ -75,8 +75,12 @@ function codewords(flag: string, bits: number, rows: number): number {
   return K;
 }
 
-/** Compresses a dense table with one method (not prune). */
-export function compressTable(table: EmbeddingTable, method: Exclude<Method, 'prune'>, s: CompressSettings): EmbeddingTable {
+/**
+ * Compresses a dense table with one method (not prune). `weights` (one per row, optional) makes
+ * the fit task-aware: k-means and the low-rank fit weigh each row by how often the task's data
+ * uses it, so the centroids go where the task looks rather than to rows it never reads.
+ */
+export function compressTable(table: EmbeddingTable, method: Exclude<Method, 'prune'>, s: CompressSettings, weights?: Float32Array): EmbeddingTable {
   if (table.kind !== 'dense') throw new InputError('--method', undefined, undefined, `the model's table is already ${table.kind}; ${method} needs a dense table: compress the uncompressed model instead`);
   const { rows, dim } = table;
   checkSettings(method, rows, dim, s);
@@ -88,13 +92,13 @@ export function compressTable(table: EmbeddingTable, method: Exclude<Method, 'pr
     case 'int4':
       return QuantTable.quantize(w, rows, dim, method === 'int8' ? 8 : 4);
     case 'lowrank':
-      return lowRank(w, rows, dim, s.rank);
+      return lowRank(w, rows, dim, s.rank, weights);
     case 'pq': {
       const M = dim / s.pqDsub, K = 2 ** s.pqBits, d = s.pqDsub;
       const codes = K <= 256 ? new Uint8Array(rows * M) : new Int32Array(rows * M);
       const books = new Float32Array(M * K * d);
       for (let m = 0; m < M; m++) {
-        const r = kmeans(w, rows, d, K, { stride: dim, col: m * d, iters: s.kmeansIters, sample: s.kmeansSample, seed: s.seed + m });
+        const r = kmeans(w, rows, d, K, { stride: dim, col: m * d, iters: s.kmeansIters, sample: s.kmeansSample, seed: s.seed + m, ...fitWeights(weights, K) });
         books.set(r.centroids, m * K * d);
         for (let i = 0; i < rows; i++) codes[i * M + m] = r.codes[i]!;
       }
@@ -108,7 +112,7 @@ export function compressTable(table: EmbeddingTable, method: Exclude<Method, 'pr
       const books = new Float32Array(M * K * dim);
       const be = getBackend();
       for (let m = 0; m < M; m++) {
-        const r = kmeans(resid, rows, dim, K, { iters: s.kmeansIters, sample: s.kmeansSample, seed: s.seed + m });
+        const r = kmeans(resid, rows, dim, K, { iters: s.kmeansIters, sample: s.kmeansSample, seed: s.seed + m, ...fitWeights(weights, K) });
         books.set(r.centroids, m * K * dim);
         for (let i = 0; i < rows; i++) {
           const c = r.codes[i]!;
@@ -121,15 +125,29 @@ export function compressTable(table: EmbeddingTable, method: Exclude<Method, 'pr
   }
 }
 
+/** Row weights for k-means, unless too few rows carry weight to fit K centroids (then unweighted). */
+function fitWeights(weights: Float32Array | undefined, K: number): { weights?: Float32Array } {
+  if (!weights) return {};
+  let used = 0;
+  for (const v of weights) if (v > 0) used++;
+  return used >= K ? { weights } : {};
+}
+
 /**
  * The best rank-r approximation (truncated SVD): eigenvectors of the small Gram matrix W^T W
  * [dim, dim] (gemm), by cyclic Jacobi; then u = W V_r, v = V_r^T. Jacobi is a plain loop on a
  * dim x dim matrix (dim <= 1024), not on the table.
  */
-function lowRank(w: Float32Array, rows: number, dim: number, rank: number): LowRankTable {
+function lowRank(w: Float32Array, rows: number, dim: number, rank: number, weights?: Float32Array): LowRankTable {
   const be = getBackend();
   const g32 = new Float32Array(dim * dim);
-  be.gemm(true, false, dim, dim, rows, 1, w, dim, 0, w, dim, 0, 0, g32, dim, 0, 1);
+  // Weighted: the Gram of rows scaled by sqrt(weight) (rows the task never uses do not steer the basis).
+  let a = w;
+  if (weights) {
+    a = new Float32Array(w.length);
+    for (let i = 0; i < rows; i++) be.axpby(dim, Math.sqrt(weights[i]!), w.subarray(i * dim), 0, a.subarray(i * dim));
+  }
+  be.gemm(true, false, dim, dim, rows, 1, a, dim, 0, a, dim, 0, 0, g32, dim, 0, 1);
   const { values, vectors } = jacobiEigen(Float64Array.from(g32), dim);
   const order = Array.from({ length: dim }, (_, i) => i).sort((a, b) => values[b]! - values[a]!);
   const vt = new Float32Array(rank * dim); // rows: top eigenvectors

@@ -24,6 +24,7 @@ export interface CompressTrainOptions {
   onEpoch?: (epoch: number, loss: number, devAccuracy: number | undefined) => void;
 }
 
+/** lr is the DAN's; a transformer classifier retrains at 2e-4 unless told. */
 export const DEFAULT_TRAIN: Readonly<Omit<CompressTrainOptions, 'mode'>> = Object.freeze({ epochs: 5, lr: 1e-3, batchSize: 32, seed: 0 });
 
 export interface CompressTrainResult {
