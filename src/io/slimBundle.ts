@@ -34,6 +34,11 @@ export interface SlimExportOptions {
   overwrite?: boolean;
 }
 
+/** Table tensors with one row per id (permuted with the vocabulary); codebooks and v are shared. */
+const PER_ROW = new Set(['weight', 'q', 'scale_bias', 'u', 'codes']);
+/** models/taskModel.ts WORD_TABLE_PREFIX (restated: io/ takes only types from models/). */
+const WORD_PREFIX = 'bert.embeddings.word_embeddings.';
+
 /** The bundle's bytes. */
 export function encodeSlimBundle(tm: AnyTaskModel, opts: SlimExportOptions = {}): Uint8Array {
   const w = new BlobWriter(opts.dtype ?? 'f32');
@@ -46,8 +51,10 @@ export function encodeSlimBundle(tm: AnyTaskModel, opts: SlimExportOptions = {})
     w.strings('ngrams', order.map((i) => dan.vocab.ngrams[i]!));
     const spec = dan.model.embeddings.spec();
     const c = dan.model.config;
-    const perRow = new Set(['embeddings.weight', 'embeddings.q', 'embeddings.scale_bias', 'embeddings.u', 'embeddings.codes']);
-    for (const [name, t] of dan.model.tensors()) w.tensor(name, perRow.has(name) ? permuteRows(t, order, spec.rows) : t, name.startsWith('embeddings.'));
+    for (const [name, t] of dan.model.tensors()) {
+      const table = name.startsWith('embeddings.');
+      w.tensor(name, table && PER_ROW.has(name.slice('embeddings.'.length)) ? permuteRows(t, order, spec.rows) : t, table);
+    }
     const table: TableInfo = { kind: spec.kind, rows: spec.rows, dim: spec.dim, ...(spec.rank ? { rank: spec.rank } : {}), ...(spec.books ? { books: spec.books, words: spec.words } : {}) };
     manifest = {
       format: 'slimtext-bundle', version: FORMAT_VERSION, kind: 'dan', task: 'classify', labels: [...tm.labels],
@@ -66,15 +73,16 @@ export function encodeSlimBundle(tm: AnyTaskModel, opts: SlimExportOptions = {})
     w.strings('wordpiece', order.map((i) => vocab[i]!));
     const special: Record<string, number> = {};
     for (const id of [tok.clsId, tok.sepId, tok.padId, tok.unkId, tok.maskId]) if (id >= 0) special[vocab[id]!] = rank[id]!;
-    const WORD = 'bert.embeddings.word_embeddings.weight';
-    for (const [name, p] of tm.model.namedParameters()) {
-      const t: TensorToWrite = { shape: [...p.shape], data: p.data };
-      w.tensor(name, name === WORD ? permuteRows(t, order, vocab.length) : t, false);
-    }
+    // The word table in whatever form the model keeps it (dense, or compressed by slimtext compress).
+    const words = bert.embeddings.word_embeddings;
+    for (const [name, p] of tm.model.namedParameters()) if (!name.startsWith(WORD_PREFIX)) w.tensor(name, { shape: [...p.shape], data: p.data }, false);
+    for (const [name, t] of words.tensors(WORD_PREFIX)) w.tensor(name, PER_ROW.has(name.slice(WORD_PREFIX.length)) ? permuteRows(t, order, vocab.length) : t, true);
+    const ws = words.spec();
+    const wordTable: TableInfo = { kind: ws.kind, rows: ws.rows, dim: ws.dim, ...(ws.rank ? { rank: ws.rank } : {}), ...(ws.books ? { books: ws.books, words: ws.words } : {}) };
     const transformer: TransformerInfo = {
       hiddenSize: cfg.hiddenSize, numLayers: cfg.numLayers, numHeads: cfg.numHeads, intermediateSize: cfg.intermediateSize,
       act: cfg.hiddenAct, eps: cfg.layerNormEps, maxPositions: cfg.maxPositions,
-      pooling: tm.model.pooling, usePooler: tm.model.usePooler, maxLength: tm.maxLength,
+      pooling: tm.model.pooling, usePooler: tm.model.usePooler, maxLength: tm.maxLength, wordTable,
       tokenizer: { lowercase: tok.lowercase, stripAccents: tok.lowercase, cls: rank[tok.clsId]!, sep: rank[tok.sepId]!, unk: rank[tok.unkId]!, special, prefix: '##', maxCharsPerWord: 100 },
     };
     manifest = { format: 'slimtext-bundle', version: FORMAT_VERSION, kind: 'transformer', task: 'classify', labels: [...tm.labels], transformer, meta };

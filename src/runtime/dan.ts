@@ -14,7 +14,7 @@ export interface LogitsModel {
   logitsInto(text: string, out: Float32Array): void;
 }
 
-type AddRow = (id: number, acc: Float64Array) => void;
+export type AddRow = (id: number, acc: Float64Array) => void;
 
 export class DanRuntime implements LogitsModel {
   readonly numLabels: number;
@@ -34,7 +34,7 @@ export class DanRuntime implements LogitsModel {
     if (ngrams.length !== vocab) throw new BundleError(`bundle is corrupted: ${ngrams.length} n-grams, the manifest says ${vocab}`);
     for (let i = 0; i < ngrams.length; i++) this.vocab.set(ngrams[i]!, i);
     if (info.table.rows !== vocab + buckets || info.table.dim !== dim) throw new BundleError(`bundle is corrupted: a ${info.table.rows} x ${info.table.dim} table for ${vocab} n-grams + ${buckets} buckets of width ${dim}`);
-    this.addRow = tableReader(info.table, c);
+    this.addRow = tableReader(info.table, c, 'embeddings.');
     this.acc = new Float64Array(dim);
     this.hid = new Float64Array(Math.max(1, hidden));
     const width = hidden > 0 ? hidden : dim;
@@ -105,17 +105,17 @@ function sized(t: Float32Array, n: number, name: string): Float32Array {
   return t;
 }
 
-/** acc += row `id` of the table, decoded from whatever form it is stored in. */
-function tableReader(t: DanInfo['table'], c: Container): AddRow {
+/** acc += row `id` of the table (tensors under `prefix`), decoded from whatever form it is stored in. */
+export function tableReader(t: DanInfo['table'], c: Container, prefix: string): AddRow {
   const { rows, dim } = t;
   const need = (name: string, n: number): Float32Array | Uint8Array | Int32Array => {
-    const x = c.tensor(`embeddings.${name}`);
-    if (x.length !== n) throw new BundleError(`bundle is corrupted: embeddings.${name} holds ${x.length} values, a ${t.kind} table of ${rows} x ${dim} needs ${n}`);
+    const x = c.tensor(`${prefix}${name}`);
+    if (x.length !== n) throw new BundleError(`bundle is corrupted: ${prefix}${name} holds ${x.length} values, a ${t.kind} table of ${rows} x ${dim} needs ${n}`);
     return x;
   };
   const floats = (name: string, n: number): Float32Array => {
     const x = need(name, n);
-    if (!(x instanceof Float32Array)) throw new BundleError(`bundle is corrupted: embeddings.${name} should be floating point`);
+    if (!(x instanceof Float32Array)) throw new BundleError(`bundle is corrupted: ${prefix}${name} should be floating point`);
     return x;
   };
   const whole = (v: number | undefined, what: string): number => {

@@ -70,6 +70,8 @@ export interface TransformerInfo {
   usePooler: boolean;
   /** Truncation length, special tokens included. */
   maxLength: number;
+  /** The word-embedding table's layout (tensors under bert.embeddings.word_embeddings.); absent: dense f32 `weight`. */
+  wordTable?: TableInfo;
   tokenizer: {
     lowercase: boolean;
     stripAccents: boolean;

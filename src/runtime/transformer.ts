@@ -8,7 +8,7 @@
  * in about a millisecond, which is what a page needs.
  */
 import { BundleError, type Container, type TransformerInfo } from './format.js';
-import type { LogitsModel } from './dan.js';
+import { tableReader, type AddRow, type LogitsModel } from './dan.js';
 import { WordPiece } from './text.js';
 
 interface Linear {
@@ -37,7 +37,8 @@ interface Layer {
 export class TransformerRuntime implements LogitsModel {
   readonly numLabels: number;
   private readonly tok: WordPiece;
-  private readonly word: Float32Array;
+  private readonly addWord: AddRow;
+  private readonly row: Float64Array;
   private readonly pos: Float32Array;
   private readonly type0: Float32Array;
   private readonly embNorm: Norm;
@@ -60,7 +61,10 @@ export class TransformerRuntime implements LogitsModel {
     };
     const lin = (name: string, out: number, inp: number): Linear => ({ w: t(`${name}.weight`, out * inp), b: t(`${name}.bias`, out), out, inp });
     const norm = (name: string): Norm => ({ g: t(`${name}.weight`, H), b: t(`${name}.bias`, H) });
-    this.word = t('bert.embeddings.word_embeddings.weight', vocab.length * H);
+    const table = info.wordTable ?? { kind: 'dense' as const, rows: vocab.length, dim: H };
+    if (table.rows !== vocab.length || table.dim !== H) throw new BundleError(`bundle is corrupted: a ${table.rows} x ${table.dim} word table for ${vocab.length} tokens of width ${H}`);
+    this.addWord = tableReader(table, c, 'bert.embeddings.word_embeddings.');
+    this.row = new Float64Array(H);
     this.pos = t('bert.embeddings.position_embeddings.weight', info.maxPositions * H);
     this.type0 = c.floats('bert.embeddings.token_type_embeddings.weight').subarray(0, H);
     this.embNorm = norm('bert.embeddings.LayerNorm');
@@ -92,8 +96,10 @@ export class TransformerRuntime implements LogitsModel {
     const H = this.info.hiddenSize;
     let x: Float32Array = new Float32Array(T * H);
     for (let t = 0; t < T; t++) {
-      const w = ids[t]! * H, p = t * H;
-      for (let j = 0; j < H; j++) x[p + j] = this.word[w + j]! + this.pos[p + j]! + this.type0[j]!;
+      const p = t * H;
+      this.row.fill(0);
+      this.addWord(ids[t]!, this.row);
+      for (let j = 0; j < H; j++) x[p + j] = Math.fround(this.row[j]!) + this.pos[p + j]! + this.type0[j]!;
     }
     layerNorm(x, T, H, this.embNorm, this.info.eps);
     for (const L of this.layers) x = this.layer(L, x, T);

@@ -70,6 +70,10 @@ test('ONNX export (mean pooling) runs in onnxruntime-node with slimtext logits',
   await check(await tinyTransformerFolder('mean', 8), t);
 });
 
+test('ONNX export of a classifier with a compressed (PQ) word table: the dense reconstruction', async (t) => {
+  await check(await tinyTransformerFolder('mean', 13, 'pq'), t);
+});
+
 test('ONNX export of a classifier over the pretrained shared BERT', async (t) => {
   const dir = await sharedTransformerFolder();
   if (!dir) return t.skip('../shared/models/bert-l4-h128-mlm is missing');

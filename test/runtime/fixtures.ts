@@ -60,14 +60,15 @@ export async function danFolder(kind: DanKind, opts: { buckets?: number; hidden?
 }
 
 /** A tiny BERT classifier folder (tiny vocabulary: WordPiece continuations and [UNK] show up). */
-export async function tinyTransformerFolder(pooling: 'cls' | 'mean', seed = 4): Promise<string> {
+export async function tinyTransformerFolder(pooling: 'cls' | 'mean', seed = 4, table: DanKind = 'dense'): Promise<string> {
   const src = tempDir('slimtext-rt-src-');
   const config = tinyConfig();
   const bert = new BertModel(config, { seed, pooler: pooling === 'cls', initializerRange: 0.5 });
   await writeHfCheckpoint(src, { config, weights: bert.toWeights(), vocab: VOCAB });
   const model = new SequenceClassifier(bert, { numLabels: 3, seed: seed + 1, pooling });
   new Rng(seed).fillNormal(model.classifier.weight.data, 0, 0.5);
-  const dir = join(tempDir('slimtext-rt-'), `bert-${pooling}`);
+  if (table !== 'dense') bert.embeddings.setWordTable(compressTable(bert.embeddings.word_embeddings, table, { ...DEFAULT_SETTINGS, rank: 4, pqDsub: 2, pqBits: 3, codebooks: 3, codeBits: 3, kmeansIters: 5 }));
+  const dir = join(tempDir('slimtext-rt-'), `bert-${pooling}-${table}`);
   await saveTaskModel(dir, { task: 'classify', model, labels: ['a', 'b', 'c'], tokenizer: loadTokenizer(src), maxLength: 24 }, { tokenizerFiles: tokenizerFilesIn(src) });
   return dir;
 }

@@ -56,6 +56,12 @@ test('BERT classifier (mean pooling): runtime predictions equal slimtext predict
   await assertSameAsPredict(await tinyTransformerFolder('mean', 8));
 });
 
+for (const kind of ['int8', 'int4', 'pq', 'codes', 'lowrank', 'f16'] as const) {
+  test(`BERT classifier with a compressed (${kind}) word table: runtime predictions equal slimtext predict`, async () => {
+    await assertSameAsPredict(await tinyTransformerFolder('cls', 12, kind));
+  });
+}
+
 test('BERT classifier exported at f16: half the bytes, scores within 1e-2', async () => {
   const dir = await tinyTransformerFolder('cls', 11);
   const tm = await loadAnyModel(dir);

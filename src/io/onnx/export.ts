@@ -104,7 +104,9 @@ export function encodeOnnx(tm: AnyTaskModel, opts: OnnxExportOptions = {}): Uint
   // Embeddings: word + position (0..T-1) + token type, then LayerNorm.
   const T = g.op('Gather', [g.op('Shape', ['input_ids']), g.init('const_one_index', [], BigInt64Array.of(1n))], { axis: 0 });
   const positions = g.op('Range', [g.init('const_zero', [], BigInt64Array.of(0n)), T, g.init('const_step', [], BigInt64Array.of(1n))]);
-  const we = g.op('Gather', [W('bert.embeddings.word_embeddings.weight'), 'input_ids'], { axis: 0 });
+  // A compressed word table goes into ONNX as its dense reconstruction (ONNX has no such lookups).
+  const words = clf.bert.embeddings.word_embeddings;
+  const we = g.op('Gather', [g.init('bert.embeddings.word_embeddings.weight', [words.rows, words.dim], words.toDense()), 'input_ids'], { axis: 0 });
   const pe = g.op('Gather', [W('bert.embeddings.position_embeddings.weight'), positions], { axis: 0 });
   const te = g.op('Gather', [W('bert.embeddings.token_type_embeddings.weight'), 'token_type_ids'], { axis: 0 });
   let x = norm(g.op('Add', [g.op('Add', [we, pe]), te]), 'bert.embeddings.LayerNorm');
