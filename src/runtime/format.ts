@@ -30,7 +30,7 @@ export interface TensorEntry {
 }
 
 export interface StringsEntry {
-  /** 'front-coded': sorted strings, each as varint shared-prefix bytes, varint suffix bytes, suffix UTF-8. */
+  /** 'front-coded': (prefix, suffix) lengths in UTF-16 units as varints, then the suffixes as one UTF-8 text (encodeFrontCoded). */
   encoding: 'front-coded';
   count: number;
   offset: number;
@@ -209,35 +209,39 @@ function hex(n: number): string {
 
 // ---- front coding ----------------------------------------------------------------------------
 
-/** Front-codes strings that are already sorted by their UTF-8 bytes. */
+/**
+ * Front-codes strings (best sorted, so neighbours share prefixes): a varint block of (shared
+ * prefix, suffix length) pairs counted in UTF-16 code units, then every suffix as one UTF-8 text.
+ * The reader decodes that text with one TextDecoder call and builds each string as a slice of the
+ * previous one plus a slice of it: tens of thousands of strings in a few milliseconds.
+ */
 export function encodeFrontCoded(sorted: readonly string[]): Uint8Array {
-  const enc = new TextEncoder();
-  const parts: number[] = [];
-  let prev = new Uint8Array(0);
-  const out: Uint8Array[] = [];
-  let size = 0;
+  const lens: number[] = [];
+  let suffixes = '';
+  let prev = '';
   for (const s of sorted) {
-    const cur = enc.encode(s);
     let p = 0;
-    const lim = Math.min(prev.length, cur.length);
-    while (p < lim && prev[p] === cur[p]) p++;
-    parts.length = 0;
-    varint(parts, p);
-    varint(parts, cur.length - p);
-    const chunk = new Uint8Array(parts.length + cur.length - p);
-    chunk.set(parts);
-    chunk.set(cur.subarray(p), parts.length);
-    out.push(chunk);
-    size += chunk.length;
-    prev = cur;
+    const lim = Math.min(prev.length, s.length);
+    while (p < lim && prev.charCodeAt(p) === s.charCodeAt(p)) p++;
+    // Never split a surrogate pair between prefix and suffix (the suffix must be valid UTF-16).
+    if (p > 0 && p < s.length && isLowSurrogate(s.charCodeAt(p))) p--;
+    varint(lens, p);
+    varint(lens, s.length - p);
+    suffixes += s.slice(p);
+    prev = s;
   }
-  const all = new Uint8Array(size);
-  let o = 0;
-  for (const c of out) {
-    all.set(c, o);
-    o += c.length;
-  }
-  return all;
+  const head: number[] = [];
+  varint(head, lens.length);
+  const text = new TextEncoder().encode(suffixes);
+  const out = new Uint8Array(head.length + lens.length + text.length);
+  out.set(head);
+  out.set(lens, head.length);
+  out.set(text, head.length + lens.length);
+  return out;
+}
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c < 0xe000;
 }
 
 function varint(out: number[], n: number): void {
@@ -249,44 +253,40 @@ function varint(out: number[], n: number): void {
 }
 
 export function decodeFrontCoded(b: Uint8Array, count: number, name: string): string[] {
-  const out = new Array<string>(count);
-  const dec = new TextDecoder('utf-8', { fatal: true });
-  let buf = new Uint8Array(256);
-  let len = 0;
-  let o = 0;
   const bad = (): never => {
     throw new BundleError(`bundle is corrupted: string list ${name} does not decode`);
   };
-  const read = (): number => {
+  let o = 0;
+  const read = (end: number): number => {
     let n = 0;
     for (let shift = 0; ; shift += 7) {
-      if (o >= b.length || shift > 28) bad();
+      if (o >= end || shift > 28) bad();
       const x = b[o++]!;
       n |= (x & 0x7f) << shift;
       if (x < 0x80) return n >>> 0;
     }
   };
-  for (let i = 0; i < count; i++) {
-    const p = read();
-    const s = read();
-    if (p > len || o + s > b.length) bad();
-    if (p + s > buf.length) {
-      const g = new Uint8Array(Math.max(buf.length * 2, p + s));
-      g.set(buf.subarray(0, len));
-      buf = g;
-    }
-    buf.set(b.subarray(o, o + s), p);
-    o += s;
-    len = p + s;
-    let ascii = true;
-    for (let k = 0; k < len; k++) if (buf[k]! >= 0x80) { ascii = false; break; }
-    try {
-      out[i] = ascii ? String.fromCharCode.apply(null, buf.subarray(0, len) as unknown as number[]) : dec.decode(buf.subarray(0, len));
-    } catch {
-      bad();
-    }
+  const lensBytes = read(b.length);
+  const lensEnd = o + lensBytes;
+  if (lensEnd > b.length) bad();
+  let text = '';
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(lensEnd));
+  } catch {
+    bad();
   }
-  if (o !== b.length) bad();
+  const out = new Array<string>(count);
+  let prev = '';
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const p = read(lensEnd);
+    const n = read(lensEnd);
+    if (p > prev.length || at + n > text.length) bad();
+    prev = (p === 0 ? '' : prev.slice(0, p)) + text.slice(at, at + n);
+    at += n;
+    out[i] = prev;
+  }
+  if (o !== lensEnd || at !== text.length) bad();
   return out;
 }
 
