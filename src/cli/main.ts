@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.js')).command,
   'bench model': async () => (await import('./benchModel.js')).command,
   report: async () => (await import('./report.js')).command,
+  export: async () => (await import('./export.js')).command,
 };
 
 async function topHelp(): Promise<string> {

@@ -1,0 +1,137 @@
+/**
+ * slimtext/runtime against slimtext itself: for every model kind (DAN over each table format, with
+ * and without buckets / hidden layer; BERT classifiers with the pooler and with mean pooling; f32
+ * and f16 exports) the runtime's labels and scores equal `slimtext predict`'s (the Predictor) on
+ * the same model folder, for ordinary, unicode, empty and very long texts. Bad bundles are refused
+ * with errors that say what is wrong.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadAnyModel } from '../../src/models/anyModel.js';
+import { Predictor } from '../../src/models/predictor.js';
+import { encodeSlimBundle } from '../../src/io/slimBundle.js';
+import { loadBundle, BundleError, type SlimModel } from '../../src/runtime/index.js';
+import { crc32, decodeFrontCoded, encodeFrontCoded } from '../../src/runtime/format.js';
+import { words } from '../../src/runtime/text.js';
+import { bertWords } from '../../src/text/bertNormalizer.js';
+import { DAN_KINDS, TEXTS, danFolder, sharedTransformerFolder, tinyTransformerFolder } from './fixtures.js';
+
+/** Runtime scores equal the Predictor's for every label of every text. */
+async function assertSameAsPredict(dir: string, opts: { dtype?: 'f32' | 'f16'; tol?: number; texts?: readonly string[] } = {}): Promise<SlimModel> {
+  const tm = await loadAnyModel(dir);
+  const bytes = encodeSlimBundle(tm, { dtype: opts.dtype ?? 'f32' });
+  const rt = await loadBundle(bytes);
+  const texts = opts.texts ?? TEXTS;
+  const labels = 'labels' in tm ? tm.labels : [];
+  const want = new Predictor(tm, { topK: labels.length }).predict(texts as string[]);
+  const tol = opts.tol ?? 2e-5;
+  texts.forEach((t, i) => {
+    const got = rt.predict(t);
+    const w = want[i]!;
+    const where = `${dir} text ${i} (${JSON.stringify(t.slice(0, 40))})`;
+    assert.equal(got.length, w.length, where);
+    const score = new Map(w.map((x) => [x.text, x.score]));
+    for (const g of got) assert.ok(Math.abs(g.score - score.get(g.label)!) <= tol, `${where}: ${g.label} ${g.score} vs ${score.get(g.label)}`);
+    if (w[0]!.score - w[1]!.score > 4 * tol) assert.equal(got[0]!.label, w[0]!.text, `${where}: top label`);
+  });
+  return rt;
+}
+
+for (const kind of DAN_KINDS) {
+  test(`DAN (${kind} table): runtime predictions equal slimtext predict`, async () => {
+    await assertSameAsPredict(await danFolder(kind));
+  });
+}
+
+test('DAN without buckets or hidden layer: runtime predictions equal slimtext predict', async () => {
+  await assertSameAsPredict(await danFolder('dense', { buckets: 0, hidden: 0, seed: 5 }));
+  await assertSameAsPredict(await danFolder('int8', { buckets: 0, hidden: 7, seed: 6 }));
+});
+
+test('BERT classifier (pooler on [CLS]): runtime predictions equal slimtext predict', async () => {
+  await assertSameAsPredict(await tinyTransformerFolder('cls'));
+});
+
+test('BERT classifier (mean pooling): runtime predictions equal slimtext predict', async () => {
+  await assertSameAsPredict(await tinyTransformerFolder('mean', 8));
+});
+
+for (const kind of ['int8', 'int4', 'pq', 'codes', 'lowrank', 'f16'] as const) {
+  test(`BERT classifier with a compressed (${kind}) word table: runtime predictions equal slimtext predict`, async () => {
+    await assertSameAsPredict(await tinyTransformerFolder('cls', 12, kind));
+  });
+}
+
+test('BERT classifier exported at f16: half the bytes, scores within 1e-2', async () => {
+  const dir = await tinyTransformerFolder('cls', 11);
+  const tm = await loadAnyModel(dir);
+  const f32 = encodeSlimBundle(tm).length;
+  const f16 = encodeSlimBundle(tm, { dtype: 'f16' }).length;
+  assert.ok(f16 < 0.6 * f32, `${f16} vs ${f32}`);
+  await assertSameAsPredict(dir, { dtype: 'f16', tol: 1e-2 });
+});
+
+test('pretrained BERT (30k WordPiece vocabulary): runtime predictions equal slimtext predict', async (t) => {
+  const dir = await sharedTransformerFolder();
+  if (!dir) return t.skip('../shared/models/bert-l4-h128-mlm is missing');
+  await assertSameAsPredict(dir, { texts: [...TEXTS.slice(0, 9), 'unbelievably tokenization-heavy hyperparameters, re-examined', TEXTS[9]!.slice(0, 2000)], tol: 1e-4 });
+});
+
+test('the runtime splits words exactly as slimtext does', () => {
+  const extra = ['Hello,World!!', 'e-mail: a@b.com (x) [y] {z}', '¿Qué? «Bien» — 「東京」', 'tab\there\r\nnew\u2028line', 'ＦＵＬＬＷＩＤＴＨ ﬁ ligature', 'Ǆ ǅ ǆ İstanbul ß'];
+  for (const t of [...TEXTS, ...extra]) {
+    assert.deepEqual(words(t, true), bertWords(t, { lowercase: true }), JSON.stringify(t));
+    assert.deepEqual(words(t, false), bertWords(t, { lowercase: false }), JSON.stringify(t));
+  }
+});
+
+test('front coding round-trips sorted strings, unicode included', () => {
+  const s = ['', 'a', 'ab', 'abc', 'abd', 'b', 'café', 'cafés', '東京', '東京都', '𠀀'].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  assert.deepEqual(decodeFrontCoded(encodeFrontCoded(s), s.length, 'x'), s);
+});
+
+test('bad bundles: truncated, corrupted, newer version, wrong bytes: clear errors', async () => {
+  const good = encodeSlimBundle(await loadAnyModel(await danFolder('int8', { seed: 3 })));
+  await loadBundle(good);
+  await assert.rejects(loadBundle(good.subarray(0, good.length - 10)), (e: Error) => e instanceof BundleError && /truncated/.test(e.message));
+  await assert.rejects(loadBundle(good.subarray(0, 30)), (e: Error) => e instanceof BundleError && /truncated/.test(e.message));
+  await assert.rejects(loadBundle(good.subarray(0, 5)), (e: Error) => e instanceof BundleError && /too short/.test(e.message));
+  for (const at of [200, Math.floor(good.length / 2), good.length - 6]) {
+    const bad = good.slice();
+    bad[at] ^= 0x10;
+    await assert.rejects(loadBundle(bad), (e: Error) => e instanceof BundleError && /corrupted|checksum/.test(e.message), `flip at ${at}`);
+  }
+  const newer = good.slice();
+  new DataView(newer.buffer).setUint32(8, 99, true);
+  new DataView(newer.buffer).setUint32(newer.length - 4, crc32(newer.subarray(0, newer.length - 4)), true);
+  await assert.rejects(loadBundle(newer), /format version 99 is newer than this runtime reads/);
+  const longer = new Uint8Array(good.length + 3);
+  longer.set(good);
+  await assert.rejects(loadBundle(longer), /trailing data/);
+  await assert.rejects(loadBundle(new TextEncoder().encode('{"not": "a bundle", "padding": "...................."}')), /bad magic/);
+  await assert.rejects(loadBundle(new Uint8Array(1000)), /bad magic/);
+  await assert.rejects(loadBundle('model.slim' as unknown as Uint8Array), /needs the bundle's bytes/);
+  await assert.rejects(loadBundle(null as unknown as Uint8Array), /needs the bundle's bytes/);
+  // A bundle the writer itself made inconsistent (checksum right, manifest wrong) is refused too.
+  const m = good.slice();
+  const mlen = new DataView(m.buffer).getUint32(12, true);
+  const text = new TextDecoder().decode(m.subarray(16, 16 + mlen)).replace('"kind":"int8"', '"kind":"int9"');
+  m.set(new TextEncoder().encode(text), 16);
+  new DataView(m.buffer).setUint32(m.length - 4, crc32(m.subarray(0, m.length - 4)), true);
+  await assert.rejects(loadBundle(m), /table kind "int9"/);
+});
+
+test('empty and very long texts answer sensibly; ArrayBuffer input; top-k; batch', async () => {
+  const rt = await loadBundle(encodeSlimBundle(await loadAnyModel(await danFolder('pq', { seed: 4 }))).slice().buffer);
+  for (const t of ['', ' ', TEXTS[9]!.repeat(20)]) {
+    const p = rt.predict(t);
+    assert.equal(p.length, 4);
+    assert.ok(Math.abs(p.reduce((s, x) => s + x.score, 0) - 1) < 1e-9 && p.every((x) => Number.isFinite(x.score)));
+  }
+  assert.equal(rt.predict('book a table', { topK: 2 }).length, 2);
+  assert.deepEqual(rt.predictBatch(['book a table', 'jazz']), [rt.predict('book a table'), rt.predict('jazz')]);
+  assert.throws(() => rt.predict(undefined as unknown as string), /needs a string/);
+  const bert = await loadBundle(encodeSlimBundle(await loadAnyModel(await tinyTransformerFolder('cls'))));
+  const long = bert.predict('hello the cat '.repeat(5000));
+  assert.ok(long.every((x) => Number.isFinite(x.score)));
+});
