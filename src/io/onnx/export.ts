@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { InputError } from '../../errors.js';
 import type { AnyTaskModel } from '../../models/anyModel.js';
 import { writeFileAtomic } from '../atomic.js';
+import { bundleFiles } from '../bundle.js';
 import { DataType, Msg, node, tensor, valueInfo, type Attr } from './proto.js';
 
 export const ONNX_OPSET = 17;
@@ -42,8 +43,9 @@ export async function writeOnnx(out: string, tm: AnyTaskModel, opts: OnnxExportO
   await writeFileAtomic(out, bytes);
   const files: string[] = [];
   if (opts.source && 'tokenizer' in tm) {
+    const inBundle = bundleFiles(opts.source);
     for (const f of ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json']) {
-      const from = join(opts.source, f);
+      const from = inBundle?.get(f) ?? join(opts.source, f);
       if (!existsSync(from)) continue;
       const to = join(dirname(out), f);
       await writeFileAtomic(to, await readFile(from));
