@@ -10,8 +10,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MANIFEST_FILE } from '../io/bundle.js';
-import { loadAnyModel, type AnyTaskModel } from '../models/anyModel.js';
-import { Predictor, type Ranked } from '../models/predictor.js';
+import { loadModelOrMultiTask, type AnyTaskModel } from '../models/anyModel.js';
+import type { MultiTaskModel } from '../models/multiTask.js';
+import { MultiTaskPredictor, Predictor, type Ranked } from '../models/predictor.js';
 
 export type TaskKind = 'classify' | 'pair' | 'reply';
 
@@ -69,9 +70,8 @@ export interface ServedModelOptions {
 
 export async function loadServedModel(dir: string, opts: ServedModelOptions = {}): Promise<ServedModel> {
   const limit = opts.maxTopK ?? 10;
-  // A model kind that answers several tasks (multi-task) adds its branch here: its tasks and one
-  // predict over them; nothing else in src/serve/ changes.
-  const answers = singleTask(await loadAnyModel(dir), limit);
+  const loaded = await loadModelOrMultiTask(dir);
+  const answers = 'multi' in loaded ? multiTask(loaded.multi, limit) : singleTask(loaded.single, limit);
   const manifest = await readManifest(dir);
   return {
     info: { kind: manifest.kind, tasks: answers.tasks, bytes: manifest.bytes, created: manifest.created, weights: manifest.weights },
@@ -95,6 +95,22 @@ function singleTask(tm: AnyTaskModel, limit: number): Pick<ModelInfo, 'tasks'> &
       if (tasks.length !== 1 || tasks[0] !== task.name) throw new Error(`model answers task '${task.name}', asked for ${tasks.join(', ')}`);
       const ranked = predictor.predict(task.kind === 'pair' ? inputs.map(asPair) : inputs.map(textOf));
       return ranked.map((r) => ({ [task.name]: task.kind === 'reply' ? replyResult(r) : labelResult(r) }));
+    },
+  };
+}
+
+/** A multi-task model (slimtext merge): one task per branch, every task asked for in one trunk pass. */
+function multiTask(mt: MultiTaskModel, limit: number): Pick<ModelInfo, 'tasks'> & Pick<ServedModel, 'predict'> {
+  const tasks: TaskInfo[] = mt.select().map((b) => {
+    const maxTopK = Math.max(1, Math.min(limit, b.spec.labels.length));
+    return { name: b.spec.name, kind: 'classify', labels: b.spec.labels, defaultTopK: 1, maxTopK };
+  });
+  const maxTopK = Math.max(...tasks.map((t) => t.maxTopK));
+  return {
+    tasks,
+    predict(inputs, asked) {
+      const ranked = new MultiTaskPredictor(mt, asked, { topK: maxTopK }).predict(inputs.map(textOf));
+      return ranked.map((byTask) => Object.fromEntries(Object.entries(byTask).map(([t, r]) => [t, labelResult(r)])));
     },
   };
 }
