@@ -58,13 +58,15 @@ export async function checkRedis(t: RedisTarget, timeoutMs = 3000): Promise<void
     retryStrategy: () => null,
     enableOfflineQueue: false,
   });
-  client.on('error', () => undefined); // reported below, once
+  let cause: Error | undefined;
+  client.on('error', (e: Error) => void (cause ??= e)); // reported below, once: the socket's own error says more than ioredis's 'Connection is closed'
   try {
     await client.connect();
     const pong = await client.ping();
     if (pong !== 'PONG') throw new Error(`answered ${JSON.stringify(pong)} to PING`);
   } catch (e) {
-    throw new SlimtextError(`cannot reach Redis at ${t.url}: ${(e as Error).message || String(e)} (is redis-server running there, and is the port open?)`);
+    const why = (cause ?? (e as Error)).message || String(e);
+    throw new SlimtextError(`cannot reach Redis at ${t.url}: ${why} (is redis-server running there, and is the port open?)`);
   } finally {
     client.disconnect();
   }
