@@ -35,6 +35,8 @@ export const command: Command = {
     'pq-bits': { type: 'string', default: String(d.pqBits), help: 'pq: 2^bits centroids per sub-vector' },
     codebooks: { type: 'string', default: String(d.codebooks), help: 'codes: number of codebooks M' },
     'code-bits': { type: 'string', default: String(d.codeBits), help: 'codes: 2^bits codewords per codebook' },
+    'codes-fit': { type: 'string', default: d.codesFit, help: 'codes: gumbel (codes learned with Gumbel-softmax, straight-through, then frozen) or kmeans (residual k-means)' },
+    'codes-steps': { type: 'string', default: String(d.codesSteps), help: 'codes, gumbel: optimisation steps of the code learner' },
     'kmeans-iters': { type: 'string', default: String(d.kmeansIters), help: 'k-means iterations' },
     'prune-keep': { type: 'string', default: String(d.pruneKeep), help: 'prune: n-grams to keep' },
     'prune-by': { type: 'string', default: d.pruneBy, help: 'prune: norm or frequency' },
@@ -57,8 +59,10 @@ export const command: Command = {
     if (mode !== undefined && !['posthoc', 'retrain', 'joint'].includes(mode)) throw new UsageError(`${NAME}: --mode must be posthoc, retrain or joint, got ${mode}`);
     const by = str(args, 'prune-by');
     if (by !== 'norm' && by !== 'frequency') throw new UsageError(`${NAME}: --prune-by must be norm or frequency, got ${by}`);
+    const codesFit = str(args, 'codes-fit');
+    if (codesFit !== 'gumbel' && codesFit !== 'kmeans') throw new UsageError(`${NAME}: --codes-fit must be gumbel or kmeans, got ${codesFit}`);
     const settings: CompressSettings = {
-      rank: whole('rank'), pqDsub: whole('pq-dsub'), pqBits: whole('pq-bits'), codebooks: whole('codebooks'), codeBits: whole('code-bits'),
+      rank: whole('rank'), pqDsub: whole('pq-dsub'), pqBits: whole('pq-bits'), codebooks: whole('codebooks'), codeBits: whole('code-bits'), codesFit, codesSteps: whole('codes-steps'),
       kmeansIters: whole('kmeans-iters'), kmeansSample: d.kmeansSample, pruneKeep: whole('prune-keep'), pruneBy: by, pruneBuckets: whole('prune-buckets'), seed: whole('seed'),
     };
     const lr = num(args, NAME, 'lr');

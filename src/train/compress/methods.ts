@@ -12,6 +12,7 @@ import { LowRankTable, checkRank } from '../../models/tables/lowRank.js';
 import { QuantTable, checkQuantShape } from '../../models/tables/quantized.js';
 import type { EmbeddingTable } from '../../models/tables/table.js';
 import { kmeans } from './kmeans.js';
+import { GUMBEL_DEFAULTS, learnCodes } from './gumbelCodes.js';
 
 export const METHODS = ['f16', 'int8', 'int4', 'lowrank', 'pq', 'codes', 'prune'] as const;
 export type Method = (typeof METHODS)[number];
@@ -26,6 +27,10 @@ export interface CompressSettings {
   /** codes: M codebooks and 2^bits codewords each. */
   codebooks: number;
   codeBits: number;
+  /** codes: how the codes are found: learned with Gumbel-softmax (gumbelCodes.ts) or residual k-means. */
+  codesFit: 'gumbel' | 'kmeans';
+  /** codes, gumbel: optimisation steps of the code learner. */
+  codesSteps: number;
   /** k-means iterations and sample (fastText: 25 iterations, 256 x 256 points). */
   kmeansIters: number;
   kmeansSample: number;
@@ -37,7 +42,7 @@ export interface CompressSettings {
 }
 
 export const DEFAULT_SETTINGS: Readonly<CompressSettings> = Object.freeze({
-  rank: 16, pqDsub: 2, pqBits: 8, codebooks: 16, codeBits: 5, kmeansIters: 15, kmeansSample: 65536,
+  rank: 16, pqDsub: 2, pqBits: 8, codebooks: 16, codeBits: 5, codesFit: 'kmeans', codesSteps: GUMBEL_DEFAULTS.steps, kmeansIters: 15, kmeansSample: 65536,
   pruneKeep: 50_000, pruneBy: 'norm', pruneBuckets: 0, seed: 0,
 });
 
@@ -105,6 +110,7 @@ export function compressTable(table: EmbeddingTable, method: Exclude<Method, 'pr
       return new CodesTable('pq', rows, dim, M, K, codes, books);
     }
     case 'codes': {
+      if (s.codesFit === 'gumbel') return learnCodes(w, rows, dim, { books: s.codebooks, words: 2 ** s.codeBits, steps: s.codesSteps, seed: s.seed, weights });
       // Additive codes fitted greedily: each codebook quantises what the previous ones left (residual k-means).
       const M = s.codebooks, K = 2 ** s.codeBits;
       const resid = w.slice();
