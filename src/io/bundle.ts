@@ -126,10 +126,11 @@ export async function writeBundle(dir: string, input: BundleInput): Promise<Bund
   }
   const tokenizerNames: string[] = [];
   for (const f of input.tokenizerFiles) {
-    const name = basename(f);
+    const bytes = new Uint8Array(await readFile(f));
+    const name = logicalName(basename(f), bytes);
     if (name === MANIFEST_FILE || name in names) throw new InputError(f, undefined, undefined, `cannot be copied into a bundle under the name '${name}'`);
     tokenizerNames.push(name);
-    await put(name, new Uint8Array(await readFile(f)));
+    await put(name, bytes);
   }
   for (const [name, value] of Object.entries(input.data ?? {})) {
     if (name === MANIFEST_FILE || name in names || !/^[\w.-]+\.json$/.test(name)) throw new InputError(join(dir, name), undefined, undefined, 'not a usable name for a bundle data file');
@@ -235,6 +236,17 @@ export async function readBundle(dir: string): Promise<Bundle> {
 }
 
 // ------------------------------------------------------------------------------------------------
+
+/**
+ * The name a tokenizer file is copied in under: a file taken from another bundle is content-named
+ * (`vocab-<12 hex>.txt`, the hex its own hash) and goes back to its logical name (`vocab.txt`), so
+ * a model made from a model (a distilled branch, a compressed classifier) loads like its source.
+ */
+function logicalName(name: string, bytes: Uint8Array): string {
+  const ext = extname(name);
+  const m = /^(.*)-([0-9a-f]{12})$/.exec(name.slice(0, name.length - ext.length));
+  return m && hashOf([bytes]).startsWith(m[2]!) ? `${m[1]}${ext}` : name;
+}
 
 /** `vocab.txt` -> `vocab-<12 hex>.txt`; `model.safetensors` -> `model-<12 hex>.safetensors`. */
 function storedName(name: string, sha256: string): string {

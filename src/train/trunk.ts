@@ -39,8 +39,11 @@ export function trunkIdentity(tensors: ReadonlyMap<string, HostTensor>, startLay
   const embeddings = hashTensors(tensors, `${prefix}embeddings.`);
   const layers = Array.from({ length: startLayer }, (_, i) => hashTensors(tensors, `${prefix}encoder.layer.${i}.`));
   const tok = createHash('sha256');
-  for (const f of [...tokenizerFiles].sort((a, b) => basename(a).localeCompare(basename(b)))) {
-    tok.update(`${basename(f)}\n`);
+  // Hashed under the logical name: a saved model's files are content-named (vocab-<12 hex>.txt,
+  // io/bundle.ts), a checkpoint's are not, and a branch must match the checkpoint it came from.
+  const logical = (f: string) => basename(f).replace(/-[0-9a-f]{12}(\.[^.]+)$/, '$1');
+  for (const f of [...tokenizerFiles].sort((a, b) => logical(a).localeCompare(logical(b)))) {
+    tok.update(`${logical(f)}\n`);
     tok.update(readFileSync(f));
   }
   const tokenizer = tok.digest('hex');

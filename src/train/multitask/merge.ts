@@ -12,7 +12,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InputError, SlimtextError } from '../../errors.js';
-import { readBundle, writeBundle, type BundleManifest } from '../../io/bundle.js';
+import { bundleFile, readBundle, writeBundle, type BundleManifest } from '../../io/bundle.js';
 import { bertConfigToJson, type BertConfig } from '../../io/hfCheckpoint.js';
 import type { SafeTensor, TensorToWrite } from '../../io/safetensors.js';
 import {
@@ -120,7 +120,7 @@ async function readBranch(src: BranchSource): Promise<Branch> {
   // Names, shapes and every tensor the architecture needs: the model loader's checks.
   const { model: tm } = await loadTaskModel(dir);
   if (tm.task !== 'classify') throw new InputError(file, undefined, 'task', `task '${name}': not a classifier`);
-  const tokenizerFiles = m.tokenizer.files.map((f) => join(dir, f));
+  const tokenizerFiles = m.tokenizer.files.map((f) => bundleFile(dir, m, f) ?? join(dir, f));
   const tensors = hostTensors(bundle.tensors);
   const actual = trunkIdentity(tensors, recorded.start_layer, tokenizerFiles);
   if (actual.id !== recorded.id) {
@@ -149,7 +149,7 @@ async function readMultiTask(dir: string): Promise<CurrentModel> {
   const { arch, config } = parseMultiTaskArchitecture(m.architecture, file);
   const trunk = parseTrunkIdentity(arch.trunk);
   if (!trunk) throw new InputError(file, undefined, 'architecture.trunk', 'missing or malformed trunk identity');
-  const tokenizerFiles = m.tokenizer.files.map((f) => join(dir, f));
+  const tokenizerFiles = m.tokenizer.files.map((f) => bundleFile(dir, m, f) ?? join(dir, f));
   const trunkTensors = hostTensors(bundle.tensors);
   const branches: Branch[] = [];
   for (const spec of arch.tasks) {
