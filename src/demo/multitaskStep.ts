@@ -136,7 +136,7 @@ export const multitaskStep: DemoStep = {
     };
     ctx.report.multitask = rep;
     ctx.models.push({ name: 'multi-task (spam + reply, one trunk)', dir: mergedDir });
-    const per = tasks.map((t) => `${t.name} ${figures[t.name]!.merged_accuracy.toFixed(4)} (branch alone ${figures[t.name]!.branch_accuracy.toFixed(4)}, ${L}-layer branch ${figures[t.name]!.teacher_branch_accuracy.toFixed(4)})`).join(', ');
+    const per = tasks.map((t) => `${t.name} ${figures[t.name]!.merged_accuracy.toFixed(4)} (1-layer branch alone ${figures[t.name]!.branch_accuracy.toFixed(4)}; the ${L}-layer fine-tuned branch it learnt from ${figures[t.name]!.teacher_branch_accuracy.toFixed(4)})`).join(', ');
     ctx.log(`      merged model, trunk ${K} layer${K === 1 ? '' : 's'} + 2 x 1: ${per}; both tasks ${serving.merged_ms.toFixed(3)} ms vs two models ${serving.separate_ms.toFixed(3)} ms per text on one core (x${serving.ratio.toFixed(2)}, ${rep.serving.layer_passes_merged} vs ${rep.serving.layer_passes_separate} layer passes); ${round(trainSeconds, 1)} s of training`);
   },
 };
