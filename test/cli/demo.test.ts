@@ -4,9 +4,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { slimtext } from './distillRun.js';
-import { DEMO_STEPS, type DemoReport } from '../../src/demo/pipeline.js';
+import { BUNDLE_PLACEHOLDER, DEMO_QUICK, DEMO_STEPS, type DemoReport } from '../../src/demo/pipeline.js';
+import { loadMultiTask } from '../../src/models/multiTask.js';
+import { loadDan } from '../../src/models/dan.js';
+import { inspectModel } from '../../src/models/inspect.js';
 
-test('demo --quick runs end to end offline: teacher, dropped layers, labels, student, side-by-side table, report.html', () => {
+test('demo --quick runs end to end offline: teacher, dropped layers, labels, student, compressed student, multi-task model, side-by-side table, report.html', async () => {
   const out = mkdtempSync(join(tmpdir(), 'slimtext-demo-test-'));
   try {
     const t0 = Date.now();
@@ -36,11 +39,51 @@ test('demo --quick runs end to end offline: teacher, dropped layers, labels, stu
     assert.equal(rep.report?.path, join(out, 'report.html'));
     assert.match(rep.report!.open, /report\.html/);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
-    for (const name of ['teacher (BERT)', 'teacher, bottom:1 dropped', 'student (n-gram DAN)']) assert.ok(html.includes(name), `the report shows ${name}`);
+    for (const name of ['teacher (BERT)', 'teacher, bottom:1 dropped', 'student (n-gram DAN)', 'student, compressed', 'multi-task (spam + reply, one trunk)']) {
+      assert.ok(html.includes(name), `the report shows ${name}`);
+    }
     assert.equal((html.match(/<svg /g) ?? []).length, 5, 'pareto, sizes, curves, per-class F1, confusion');
-    for (const f of ['emails-train.jsonl', 'teacher/slimtext.json', 'teacher-dropped/slimtext.json', 'teacher-logits.bin', 'student/slimtext.json', 'student/distill_log.json', 'demo-report.json']) {
+    for (const f of ['emails-train.jsonl', 'teacher/slimtext.json', 'teacher-dropped/slimtext.json', 'teacher-logits.bin', 'student/slimtext.json', 'student/distill_log.json', 'demo-report.json',
+      'student-compressed/slimtext.json', 'reply-train.jsonl', 'multitask/slimtext.json']) {
       assert.ok(existsSync(join(out, f)), `${f} written`);
     }
+
+    // compress: the bytes shrink, measured from the folders themselves, and the accuracy holds.
+    const c = rep.compressed!;
+    const [before, after] = [await inspectModel(join(out, 'student')), await inspectModel(join(out, 'student-compressed'))];
+    assert.equal(c.bytes_before, before.bytes_on_disk);
+    assert.equal(c.bytes_after, after.bytes_on_disk);
+    assert.ok(c.bytes_after < c.bytes_before / 5, `${c.bytes_before} -> ${c.bytes_after} bytes`);
+    assert.ok(c.embedding_bytes_after < c.embedding_bytes_before / 10, 'the n-gram table itself shrinks most');
+    assert.ok(c.ngrams_after <= DEMO_QUICK.compress.keep && c.ngrams_after < c.ngrams_before);
+    assert.equal(c.accuracy_before, rep.student.accuracy, 'the uncompressed student scored on the same test emails');
+    assert.ok(c.accuracy_after >= c.accuracy_before - 0.1, `compressed accuracy ${c.accuracy_after} vs ${c.accuracy_before}`);
+    const compressed = await loadDan(join(out, 'student-compressed'));
+    assert.equal(compressed.vocab.size, c.ngrams_after);
+    assert.notEqual(compressed.model.embeddings.kind, 'dense');
+    assert.ok(r.stderr.includes(BUNDLE_PLACEHOLDER), 'the bundle step is a placeholder line until `slimtext export` lands');
+
+    // multitask: both tasks in one model; through it each task answers exactly as its branch alone.
+    const mt = rep.multitask!;
+    assert.deepEqual(Object.keys(mt.tasks), ['spam', 'reply']);
+    const model = await loadMultiTask(join(out, 'multitask'));
+    assert.deepEqual(model.taskNames, ['spam', 'reply']);
+    assert.deepEqual(model.branch('reply').spec.labels.slice().sort(), ['new', 'reply']);
+    assert.deepEqual(model.branch('spam').spec.labels.slice().sort(), ['ham', 'spam']);
+    for (const [name, t] of Object.entries(mt.tasks)) {
+      assert.equal(t.merged_accuracy, t.branch_accuracy, `${name}: merged ${t.merged_accuracy} vs branch ${t.branch_accuracy}`);
+      assert.ok(t.max_abs_logit_difference <= 1e-4, `${name}: logits differ by ${t.max_abs_logit_difference}`);
+      assert.ok(t.merged_accuracy > 0 && t.merged_accuracy <= 1 && t.teacher_branch_accuracy > 0);
+      assert.equal(model.branch(name).spec.layers, 1, 'each task distilled into a 1-layer branch');
+      assert.equal(model.branch(name).spec.start_layer, mt.trunk_layers);
+    }
+    assert.equal(mt.trunk_layers, 1, 'the 2-layer quick teacher keeps 1 frozen layer as the trunk');
+    assert.deepEqual([mt.serving.layer_passes_merged, mt.serving.layer_passes_separate], [3, 4]);
+    assert.ok(mt.serving.merged_ms > 0 && mt.serving.separate_ms > 0);
+    assert.ok(mt.bytes.merged < mt.bytes.separate, 'one trunk stored once');
+    assert.ok(r.stderr.includes('merged model, trunk 1 layer + 2 x 1: spam '), 'the multitask step says what it shows');
+    assert.match(r.stderr, /KB on disk \(x[\d.]+ smaller; [\d,]+ -> [\d,]+ n-grams\), test accuracy [\d.]+ -> [\d.]+/);
+
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -55,6 +98,9 @@ test('demo prints the side-by-side table without --json', () => {
     assert.match(r.stdout, /teacher \(BERT\)\s+student \(n-gram DAN\)/);
     for (const row of ['test accuracy', 'model size', '1-core texts/s', 'training time']) assert.match(r.stdout, new RegExp(row));
     assert.match(r.stdout, /bottom:1 dropped: [\d.]+ s, -?[\d.]+% less/);
+    assert.match(r.stdout, /Compressed student \(prune,pq, joint\): [\d.]+ (MB|KB) -> [\d.]+ KB, test accuracy/);
+    assert.match(r.stdout, /Multi-task model \(trunk 1 layer \+ 1 per task\): spam [\d.]+ \(branch alone [\d.]+\), reply [\d.]+ \(branch alone [\d.]+\); both tasks/);
+    assert.ok(r.stdout.includes(BUNDLE_PLACEHOLDER));
     assert.match(r.stdout, /Report of every model: .*report\.html; open it with: /);
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -7,7 +7,9 @@ import { paretoRows } from '../../src/eval/report/models.js';
 import { adapterFor } from '../../src/eval/report/adapters.js';
 import type { BundleManifest } from '../../src/io/bundle.js';
 import { runCli } from '../cli/inProcess.js';
-import { dataFiles, tempDir, tsv } from '../train/fixtures.js';
+import { classData, classRows, dataFiles, tempDir, tinyCheckpoint, tsv } from '../train/fixtures.js';
+import { finetune } from '../../src/train/finetune/finetune.js';
+import { mergeBranches } from '../../src/train/multitask/merge.js';
 import { reportModels } from './reportFixtures.js';
 
 const fast = { measureSeconds: 0.05, latencyTexts: 10 };
@@ -112,7 +114,9 @@ test('a model that is not a single-text classifier, or of a kind no adapter read
   const manifest = (task: string, kind: string) => ({ task, architecture: { kind } }) as unknown as BundleManifest;
   assert.throws(() => adapterFor('m', manifest('reply', 'bi-encoder')), /m\/slimtext\.json \(field 'task'\): a report compares single-text classifiers; this model's task is 'reply'/);
   assert.throws(() => adapterFor('m', manifest('pair', 'sequence-classifier')), /task is 'pair'/);
-  assert.throws(() => adapterFor('m', manifest('classify', 'quantum')), /'quantum' is not a model kind a report can score \(known: sequence-classifier, dan\)/);
+  assert.throws(() => adapterFor('m', manifest('classify', 'quantum')), /'quantum' is not a model kind a report can score \(known: sequence-classifier, dan, multi-task\)/);
+  assert.equal(typeof adapterFor('m', manifest('multitask', 'multi-task')), 'function');
+  assert.throws(() => adapterFor('m', manifest('multitask', 'sequence-classifier')), /task is 'multitask'/);
   assert.equal(typeof adapterFor('m', manifest('classify', 'dan')), 'function');
 });
 
@@ -203,4 +207,31 @@ test('the Pareto frontier: a point is on it unless another is at least as good o
     { model: 'd', kind: 'k', accuracy: 0.9, latency_ms: 10, size_bytes: 2 },
   ]);
   assert.deepEqual(rows.map((r) => r.pareto), [true, true, false, true]);
+});
+
+test('a multi-task model is scored on the task whose labels fit the evaluation set; its size counts every task', async () => {
+  const m = await reportModels();
+  const ckpt = await tinyCheckpoint();
+  const branch = async (data: string, name: string) => {
+    const out = join(tempDir('slimtext-report-branch-'), name);
+    await finetune({ model: ckpt, train: data, out, recipe: { task: 'classify', epochs: 3, lr: 1e-2, batchSize: 16, maxLength: 16, freezeEmbeddings: true, freezeLayers: 1, pooling: 'mean', usePooler: false } });
+    return out;
+  };
+  const lengthRows = (n: number, seed: number) => classRows(n, seed).map(([t]) => [t, t.split(' ').length <= 2 ? 'short' : 'long'] as [string, string]);
+  const lengths = dataFiles({ 'train.tsv': tsv(['text', 'label'], lengthRows(96, 3)), 'dev.tsv': tsv(['text', 'label'], lengthRows(32, 4)) });
+  const animals = await branch(classData(96, 32), 'animals');
+  const length = await branch(lengths, 'length');
+  const merged = join(tempDir('slimtext-report-mt-'), 'mt');
+  await mergeBranches(merged, [{ dir: length, name: 'length' }, { dir: animals, name: 'animals' }]);
+  const r = await buildModelReport({ models: [merged, animals], names: ['merged', 'animals alone'], data: m.evalFile, ...fast });
+  const pts = r.charts.find((c) => c.id === 'pareto')!.rows as ParetoRow[];
+  assert.deepEqual(pts.map((p) => p.kind), ['multi-task', 'transformer']);
+  // The merged model's animals task is the standalone branch: the same accuracy on the same rows.
+  assert.equal(pts[0]!.accuracy, pts[1]!.accuracy);
+  const sizes = r.charts.find((c) => c.id === 'sizes')!.rows as SizeRow[];
+  assert.equal(sizes.filter((x) => x.model === 'merged').reduce((n, x) => n + x.bytes, 0), folderBytes(merged), 'the trunk and both branch files');
+  assert.ok(sizes.find((x) => x.model === 'merged' && x.part === 'layers')!.bytes > sizes.find((x) => x.model === 'animals alone' && x.part === 'layers')!.bytes, 'two branches\' layers');
+  // An evaluation set no task has every label of: refused, naming the tasks.
+  const other = join(dataFiles({ 'test.tsv': tsv(['text', 'label'], [['the cat', 'animal'], ['hello', 'short']]) }), 'test.tsv');
+  await assert.rejects(buildModelReport({ models: [merged], data: other, ...fast }), (e: Error) => e.message.includes(merged) && /no task of this multi-task model has every label/.test(e.message) && /length \(/.test(e.message));
 });

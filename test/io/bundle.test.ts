@@ -125,3 +125,17 @@ test('stale temporary files of killed writers and leftovers of killed saves are 
   const m = await writeBundle(d, input(2));
   assert.deepEqual(readdirSync(d).sort(), [...Object.keys(m.files), MANIFEST_FILE, 'notes.md'].sort());
 });
+
+test('a tokenizer file copied from another bundle keeps its logical name; a look-alike name is kept as it is', async () => {
+  const a = dir();
+  const first = await writeBundle(a, input());
+  const stored = first.names!['vocab.txt']!;
+  assert.match(stored, /^vocab-[0-9a-f]{12}\.txt$/);
+  const b = dir();
+  const src = dir();
+  // Named like a stored file, but the hex is not its own hash: an ordinary file name.
+  writeFileSync(join(src, 'merges-0123456789ab.txt'), 'a b\n');
+  const second = await writeBundle(b, { ...input(), tokenizerFiles: [join(a, stored), join(src, 'merges-0123456789ab.txt')] });
+  assert.deepEqual(second.tokenizer.files, ['vocab.txt', 'merges-0123456789ab.txt']);
+  assert.equal(readFileSync(join(b, second.names!['vocab.txt']!), 'utf8'), '[PAD]\n[UNK]\nhello\n');
+});

@@ -26,16 +26,24 @@ export function partOf(tensor: string): string {
 export async function bytesByPart(dir: string, manifest: BundleManifest, model: string): Promise<SizeRow[]> {
   const bytes = new Map<string, number>(PART_ORDER.map((p) => [p, 0]));
   const add = (part: string, n: number) => bytes.set(part, (bytes.get(part) ?? 0) + n);
-  const header = await readSafetensorsHeader(join(dir, manifest.weights));
-  let tensorBytes = 0;
-  for (const [name, info] of header.tensors) {
-    const n = info.dataOffsets[1] - info.dataOffsets[0];
-    tensorBytes += n;
-    add(partOf(name), n);
+  // A multi-task model's branches are weight files of their own (weight_files), split the same way.
+  const weightFiles = [manifest.weights, ...Object.values(manifest.weight_files ?? {})];
+  const tensorBytes = new Map<string, number>();
+  for (const file of weightFiles) {
+    const header = await readSafetensorsHeader(join(dir, file));
+    let sum = 0;
+    for (const [name, info] of header.tensors) {
+      const n = info.dataOffsets[1] - info.dataOffsets[0];
+      sum += n;
+      add(partOf(name), n);
+    }
+    tensorBytes.set(file, sum);
   }
+  // Stored names: a bundle's files are content-named (vocab-<hash>.txt), `names` maps them.
   const tokenizer = new Set(manifest.tokenizer.files.map((f) => manifest.names?.[f] ?? f));
   for (const [name, f] of Object.entries(manifest.files)) {
-    if (name === manifest.weights) add('other', f.bytes - tensorBytes);
+    const t = tensorBytes.get(name);
+    if (t !== undefined) add('other', f.bytes - t);
     else add(tokenizer.has(name) ? 'vocabulary' : 'other', f.bytes);
   }
   add('other', statSync(join(dir, MANIFEST_FILE)).size);
