@@ -4,6 +4,7 @@
  * (src/eval/report/). Argument parsing only.
  */
 import { resolve } from 'node:path';
+import { checkOutputPath } from '../io/outputPath.js';
 import { buildBenchReport, buildModelReport, openCommand, writeReport, type ReportData } from '../eval/report/index.js';
 import { type Command, type ParsedArgs, UsageError, flag, num, str } from './command.js';
 import { DATA_OPTIONS, dataOptions, setThreads } from './finetune.js';
@@ -39,6 +40,9 @@ export const command: Command = {
     const json = flag(args, 'json');
     const log = flag(args, 'quiet') ? undefined : (l: string) => console.error(l);
     const line = commandLine(args);
+    const out = str(args, 'out') ?? (json ? undefined : 'report.html');
+    // Before any scoring: an output that cannot be written fails now, not after the work.
+    if (out !== undefined) checkOutputPath(out, { kind: 'file', overwrite: flag(args, 'overwrite') });
     let report: ReportData;
     if (bench !== undefined) {
       if (models.length) throw new UsageError(`${NAME}: give model folders or --bench, not both`);
@@ -56,7 +60,6 @@ export const command: Command = {
         title: str(args, 'title'), command: line, log,
       });
     }
-    const out = str(args, 'out') ?? (json ? undefined : 'report.html');
     if (out === undefined) {
       console.log(JSON.stringify(report));
       return 0;

@@ -84,7 +84,7 @@ function isOwnEntry(name: string): boolean {
     name === MANIFEST_FILE ||
     name === 'checkpoint' ||
     /^[\w]+_log\.json$/.test(name) ||
-    /^[\w.]+-[0-9a-f]{12}(\.[\w.]+)?$/.test(name) ||
+    /^[\w.-]+-[0-9a-f]{12}(\.[\w.]+)?$/.test(name) ||
     /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/.test(name)
   );
 }

@@ -16,10 +16,10 @@
 import { basename } from 'node:path';
 import { InputError } from '../errors.js';
 import type { AnyTaskModel, DanTaskModel } from '../models/anyModel.js';
-import { existsSync } from 'node:fs';
 import { f16Bits } from './half.js';
 import { writeFileAtomic } from './atomic.js';
 import type { TensorToWrite } from './safetensors.js';
+import { checkOutputPath } from './outputPath.js';
 import {
   FORMAT_VERSION, HEADER_BYTES, MAGIC, align8, crc32, encodeFrontCoded,
   type BlobDtype, type SlimManifest, type StringsEntry, type TableInfo, type TensorEntry, type TransformerInfo,
@@ -94,7 +94,7 @@ export function encodeSlimBundle(tm: AnyTaskModel, opts: SlimExportOptions = {})
 
 /** Exports a model folder's model to one file, atomically. */
 export async function writeSlimBundle(path: string, tm: AnyTaskModel, opts: SlimExportOptions = {}): Promise<number> {
-  if (existsSync(path) && !opts.overwrite) throw new InputError(path, undefined, undefined, 'already exists: pass --overwrite to replace it');
+  checkOutputPath(path, { kind: 'file', overwrite: opts.overwrite });
   const bytes = encodeSlimBundle(tm, opts);
   await writeFileAtomic(path, bytes);
   return bytes.length;

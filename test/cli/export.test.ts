@@ -19,7 +19,7 @@ test('export --format bundle writes a .slim the runtime loads; an existing --out
   assert.equal(model.labels.length, 4);
   const again = await runCli(['export', '--model', dir, '--out', out]);
   assert.notEqual(again.code, 0);
-  assert.match(again.err, /already exists: pass --overwrite/);
+  assert.match(again.err, /already exists; pass --overwrite/);
   assert.equal((await runCli(['export', '--model', dir, '--out', out, '--overwrite', '--dtype', 'f16'])).code, 0);
 });
 

@@ -47,8 +47,8 @@ test('distill --teacher makes a 1-layer branch; merge, predict, eval --task, add
   assert.equal(m.code, 0, m.err);
   assert.deepEqual(JSON.parse(m.out).tasks.map((t: { name: string }) => t.name), ['animals', 'length']);
   const again = await runCli(['merge', '--out', mt, a]);
-  assert.equal(again.code, 1);
-  assert.match(again.err, /already exists: pass --overwrite/);
+  assert.equal(again.code, 2);
+  assert.match(again.err, /already exists; pass --overwrite/);
 
   const add = await runCli(['merge', '--model', mt, '--add', small]);
   assert.equal(add.code, 0, add.err);

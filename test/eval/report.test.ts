@@ -131,8 +131,8 @@ test('slimtext report: writes the HTML, refuses to overwrite, --json gives the s
   assert.match(readFileSync(out, 'utf8'), /<svg /);
   assert.match(readFileSync(out, 'utf8'), /slimtext report .*bert-tiny .*--data /, 'the report names the command that made it');
   r = await runCli(args);
-  assert.equal(r.code, 1);
-  assert.match(r.err, /r\.html: already exists: pass --overwrite/);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /r\.html: already exists; pass --overwrite/);
   assert.equal((await runCli([...args, '--overwrite'])).code, 0);
   r = await runCli(['report', m.dan, '--data', m.evalFile, '--measure-seconds', '0.05', '--json', '--quiet']);
   assert.equal(r.code, 0, r.err);

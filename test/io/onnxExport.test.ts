@@ -86,5 +86,5 @@ test('ONNX export refuses DAN students and existing files', async () => {
   const dir = await tinyTransformerFolder('cls');
   const out = join(tempDir('slimtext-onnx-'), 'm.onnx');
   await writeOnnx(out, await loadAnyModel(dir));
-  await assert.rejects(writeOnnx(out, await loadAnyModel(dir)), /already exists: pass --overwrite/);
+  await assert.rejects(writeOnnx(out, await loadAnyModel(dir)), /already exists; pass --overwrite/);
 });

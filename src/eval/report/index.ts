@@ -2,11 +2,10 @@
  * `slimtext report` as a library: the data of a report (models.ts for model folders, bench.ts for
  * a bench's JSON), drawn as one self-contained HTML file (html.ts) or written as JSON.
  */
-import { existsSync } from 'node:fs';
-import { InputError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import type { ReportData } from './data.js';
 import { reportHtml } from './html.js';
+import { checkOutputPath } from '../../io/outputPath.js';
 
 export { buildModelReport, type ModelReportOptions } from './models.js';
 export { buildBenchReport, benchKind, type BenchReportOptions } from './bench.js';
@@ -17,7 +16,7 @@ export * from './data.js';
 
 /** Writes the report as HTML (or JSON), atomically; an existing file is refused unless `overwrite`. */
 export async function writeReport(path: string, report: ReportData, opts: { json?: boolean; overwrite?: boolean } = {}): Promise<void> {
-  if (existsSync(path) && !opts.overwrite) throw new InputError(path, undefined, undefined, 'already exists: pass --overwrite to replace it');
+  checkOutputPath(path, { kind: 'file', overwrite: opts.overwrite });
   await writeFileAtomic(path, opts.json ? `${JSON.stringify(report, null, 2)}\n` : await reportHtml(report));
 }
 

@@ -17,6 +17,7 @@ import type { AnyTaskModel } from '../../models/anyModel.js';
 import { writeFileAtomic } from '../atomic.js';
 import { bundleFiles } from '../bundle.js';
 import { DataType, Msg, node, tensor, valueInfo, type Attr } from './proto.js';
+import { checkOutputPath } from '../outputPath.js';
 
 export const ONNX_OPSET = 17;
 
@@ -37,7 +38,7 @@ export interface OnnxExportReport {
 }
 
 export async function writeOnnx(out: string, tm: AnyTaskModel, opts: OnnxExportOptions = {}): Promise<OnnxExportReport> {
-  if (existsSync(out) && !opts.overwrite) throw new InputError(out, undefined, undefined, 'already exists: pass --overwrite to replace it');
+  checkOutputPath(out, { kind: 'file', overwrite: opts.overwrite });
   const bytes = encodeOnnx(tm, opts);
   await mkdir(dirname(out) || '.', { recursive: true });
   await writeFileAtomic(out, bytes);

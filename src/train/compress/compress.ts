@@ -4,7 +4,6 @@
  * a model folder that loads wherever a model does. The recipe (methods, settings, mode, pruning,
  * training history) goes into the manifest under `recipe.compression`.
  */
-import { existsSync } from 'node:fs';
 import { InputError } from '../../errors.js';
 import { readBundle } from '../../io/bundle.js';
 import type { Example, OpenOptions } from '../../data/index.js';
@@ -22,6 +21,7 @@ import { saveTaskModel, tokenizerFilesIn, type ClassifierTaskModel, type TaskKin
 import { tokenizeAll } from '../../models/textBatch.js';
 import { classifierMetrics } from '../tasks/classify.js';
 import { trainCompressedClassifier } from './trainClassifier.js';
+import { checkOutputPath } from '../../io/outputPath.js';
 
 export type CompressMode = 'posthoc' | 'retrain' | 'joint';
 
@@ -62,7 +62,7 @@ export interface CompressReport {
 
 export async function compressModel(o: CompressOptions): Promise<CompressReport> {
   const t0 = performance.now();
-  if (existsSync(o.out) && !o.overwrite) throw new InputError(o.out, undefined, undefined, 'already exists: pass --overwrite to replace it');
+  checkOutputPath(o.out, { kind: 'folder', overwrite: o.overwrite });
   const methods = parseMethods(o.methods);
   const mode: CompressMode = o.mode ?? (o.train ? 'joint' : 'posthoc');
   if (mode !== 'posthoc' && !o.train) throw new InputError('--mode', undefined, undefined, `${mode} trains on the task: give the labelled data with --train`);

@@ -11,7 +11,6 @@
  * (best-on-dev kept, resumable). KL differs from soft cross-entropy by the teacher's entropy, a
  * constant: same gradients, and the loss reads 0 when the student matches.
  */
-import { existsSync, readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tensor, add, crossEntropy, klDiv, scale } from '../../engine/index.js';
@@ -36,6 +35,7 @@ import { readSplit, requireFields, subsample } from '../tasks/taskData.js';
 import { train, type TrainResult } from '../trainer.js';
 import { removeState } from '../trainState.js';
 import { parseTrunkIdentity, trunkIdentity } from '../trunk.js';
+import { checkOutputPath } from '../../io/outputPath.js';
 
 export interface BranchDistillLoss {
   /** Softening temperature T (loss x T^2). */
@@ -91,9 +91,7 @@ export async function distillBranch(opts: BranchDistillOptions): Promise<BranchD
   if (!(loss.temperature > 0)) throw new SlimtextError(`--temperature must be positive, got ${loss.temperature}`);
   if (!(loss.softWeight >= 0 && loss.hardWeight >= 0) || loss.softWeight + loss.hardWeight === 0) throw new SlimtextError('--soft-weight and --hard-weight must be >= 0, not both 0');
   const stateDir = join(opts.out, 'checkpoint');
-  if (!opts.resume && existsSync(opts.out) && readdirSync(opts.out).length > 0 && !opts.overwrite) {
-    throw new InputError(opts.out, undefined, undefined, 'already exists: pass --overwrite to replace it (or --resume to continue an interrupted run)');
-  }
+  checkOutputPath(opts.out, { kind: 'folder', overwrite: opts.overwrite, resume: opts.resume ?? false });
 
   // ---- teacher and student
   const { manifest } = await readBundle(opts.teacher);

@@ -9,7 +9,7 @@
  * unchanged one is not rewritten, the manifest is the commit point, so a crash leaves the old
  * model as it was.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InputError, SlimtextError } from '../../errors.js';
 import { bundleFile, readBundle, writeBundle, type BundleManifest } from '../../io/bundle.js';
@@ -21,6 +21,7 @@ import {
 } from '../../models/multiTask.js';
 import { loadTaskModel } from '../../models/taskModel.js';
 import { parseTrunkIdentity, trunkIdentity, trunkMismatch, type HostTensor, type TrunkIdentity } from '../trunk.js';
+import { checkOutputPath } from '../../io/outputPath.js';
 
 export interface BranchSource {
   dir: string;
@@ -46,9 +47,7 @@ export interface ChangeOps {
 /** Merges branch folders into a new multi-task model in `out`. */
 export async function mergeBranches(out: string, sources: readonly BranchSource[], opts: { overwrite?: boolean } = {}): Promise<MergeResult> {
   if (sources.length === 0) throw new SlimtextError('merge: give at least one branch folder');
-  if (existsSync(out) && readdirSync(out).length > 0 && !opts.overwrite) {
-    throw new InputError(out, undefined, undefined, 'already exists: pass --overwrite to replace it, or --model with --add / --update / --remove to change one task');
-  }
+  checkOutputPath(out, { kind: 'folder', overwrite: opts.overwrite });
   const branches: Branch[] = [];
   for (const s of sources) branches.push(await readBranch(s));
   return write(out, branches, undefined, []);

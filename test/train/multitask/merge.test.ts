@@ -145,7 +145,7 @@ test('bad input: different trunks, duplicate names, missing tasks, non-branches 
   await assert.rejects(changeBranches(out, { add: [{ dir: b, name: 'length' }] }), /task 'length' is already in the model/);
   await assert.rejects(changeBranches(out, { remove: ['nope'] }), (e: Error) => e.message.includes(out) && /no task 'nope' to remove \(tasks: animals, length\)/.test(e.message));
   await assert.rejects(changeBranches(out, { update: [{ dir: a, name: 'nope' }] }), /no task 'nope' to update/);
-  await assert.rejects(mergeBranches(out, [{ dir: a }]), /already exists: pass --overwrite/);
+  await assert.rejects(mergeBranches(out, [{ dir: a }]), /already exists; pass --overwrite/);
   // A full fine-tune (trainable embeddings) is not a branch.
   const full = tempDir('slimtext-full-');
   await finetune({ model: ckpt, train: animals, out: full, recipe: { task: 'classify', epochs: 1, batchSize: 32 } });
