@@ -31,6 +31,7 @@ import { writeScratchCheckpoint, type ScratchTeacherShape } from './teacherCheck
 import { studentThroughput, teacherThroughput, type Throughput } from './throughput.js';
 import { compressStep, type CompressSettingsOfDemo, type CompressedReport } from './compressStep.js';
 import { multitaskStep, type MultitaskReport, type MultitaskSettings } from './multitaskStep.js';
+import { bundleStep, type BundleReport } from './bundleStep.js';
 
 /** Every size and setting of the demo, in one place. */
 export interface DemoSettings {
@@ -122,6 +123,8 @@ export interface DemoReport {
   speedup: number;
   /** The student's compressed form (absent without the 'compress' step). */
   compressed?: CompressedReport;
+  /** The compressed student as one .slim file for the runtime (absent without the 'bundle' step). */
+  bundle?: BundleReport;
   /** Spam and reply on one trunk (absent without the 'multitask' step). */
   multitask?: MultitaskReport;
   /** The report of every model the demo made, and the command that opens it (absent without the 'report' step). */
@@ -348,15 +351,11 @@ const reportStep: DemoStep = {
  * The demo's steps, in order. Where later techniques plug in, each one a DemoStep that adds its
  * model to ctx.models (the report then shows it beside the others) and its figures to ctx.report:
  *   after 'score':    'compress'  the compressed student (bytes against accuracy)       compressStep.ts
- *                     'bundle'    the one-file bundle (bytes; loads in the dependency-free runtime):
- *                                 not yet, `slimtext export` is not in this tree (BUNDLE_PLACEHOLDER)
+ *                     'bundle'    the one-file bundle (bytes; loads in the dependency-free runtime) bundleStep.ts
  *                     'multitask' the spam task plus the reply task in one model      multitaskStep.ts
  *   then 'report'.
  */
-export const DEMO_STEPS: readonly DemoStep[] = [dataStep, teacherStep, dropStep, labelStep, studentStep, scoreStep, compressStep, multitaskStep, reportStep];
-
-/** Said at the end while the 'bundle' step waits for `slimtext export` (not in this tree yet). */
-export const BUNDLE_PLACEHOLDER = 'bundle: the one-file bundle step (bytes; loads in the dependency-free runtime) plugs in after compress once `slimtext export` lands';
+export const DEMO_STEPS: readonly DemoStep[] = [dataStep, teacherStep, dropStep, labelStep, studentStep, scoreStep, compressStep, bundleStep, multitaskStep, reportStep];
 
 export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   const t0 = performance.now();
@@ -371,7 +370,6 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   for (const [k, step] of steps.entries()) {
     ctx.log(`[${k + 1}/${steps.length}] ${step.shows(ctx)}`);
     await step.run(ctx);
-    if (step.id === 'compress') ctx.log(`      (${BUNDLE_PLACEHOLDER})`);
   }
   const report = { ...ctx.report, steps: steps.map((s) => s.id), wall_seconds: round((performance.now() - t0) / 1000, 1), settings: opts.settings } as DemoReport;
   await writeFile(join(out, 'demo-report.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -400,7 +398,7 @@ export function formatReport(r: DemoReport): string {
     `Finished in ${r.wall_seconds} s. Models, data and logits: ${r.out} (try: slimtext predict --model ${join(r.out, 'student')})`,
     ...(r.compressed ? [`Compressed student (${r.compressed.methods}, ${r.compressed.mode}): ${mb(r.compressed.bytes_before)} -> ${mb(r.compressed.bytes_after)}, test accuracy ${r.compressed.accuracy_before.toFixed(4)} -> ${r.compressed.accuracy_after.toFixed(4)}`] : []),
     ...(r.multitask ? [`Multi-task model (trunk ${r.multitask.trunk_layers} layer${r.multitask.trunk_layers === 1 ? '' : 's'} + 1 per task): ${Object.entries(r.multitask.tasks).map(([k, t]) => `${k} ${t.merged_accuracy.toFixed(4)} (branch alone ${t.branch_accuracy.toFixed(4)})`).join(', ')}; both tasks ${r.multitask.serving.merged_ms} ms vs ${r.multitask.serving.separate_ms} ms as two models (x${r.multitask.serving.ratio})`] : []),
-    ...(r.compressed ? [BUNDLE_PLACEHOLDER] : []),
+    ...(r.bundle ? [`One-file bundle of the compressed student: ${r.bundle.path}, ${mb(r.bundle.bytes)}, loads in ${r.bundle.load_ms} ms in the dependency-free runtime (slimtext/runtime; same label as slimtext on ${(r.bundle.agreement * 100).toFixed(1)}% of test emails)`] : []),
     ...(r.report ? [`Report of every model: ${r.report.path}; open it with: ${r.report.open}`] : []),
   ].join('\n');
 }

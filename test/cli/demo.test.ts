@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { slimtext } from './distillRun.js';
-import { BUNDLE_PLACEHOLDER, DEMO_QUICK, DEMO_STEPS, type DemoReport } from '../../src/demo/pipeline.js';
+import { DEMO_QUICK, DEMO_STEPS, type DemoReport } from '../../src/demo/pipeline.js';
 import { loadMultiTask } from '../../src/models/multiTask.js';
 import { loadDan } from '../../src/models/dan.js';
 import { inspectModel } from '../../src/models/inspect.js';
@@ -61,7 +61,11 @@ test('demo --quick runs end to end offline: teacher, dropped layers, labels, stu
     const compressed = await loadDan(join(out, 'student-compressed'));
     assert.equal(compressed.vocab.size, c.ngrams_after);
     assert.notEqual(compressed.model.embeddings.kind, 'dense');
-    assert.ok(r.stderr.includes(BUNDLE_PLACEHOLDER), 'the bundle step is a placeholder line until `slimtext export` lands');
+    // bundle: the compressed student as one file, run by the runtime, equal to slimtext's labels.
+    const b = rep.bundle!;
+    assert.equal(statSync(b.path).size, b.bytes);
+    assert.ok(b.bytes < c.bytes_after, `bundle ${b.bytes} bytes vs the compressed folder's ${c.bytes_after}`);
+    assert.equal(b.agreement, 1, 'the runtime gives slimtext\'s label on every test email');
 
     // multitask: both tasks in one model; through it each task answers exactly as its branch alone.
     const mt = rep.multitask!;
@@ -100,7 +104,7 @@ test('demo prints the side-by-side table without --json', () => {
     assert.match(r.stdout, /bottom:1 dropped: [\d.]+ s, -?[\d.]+% less/);
     assert.match(r.stdout, /Compressed student \(prune,pq, joint\): [\d.]+ (MB|KB) -> [\d.]+ KB, test accuracy/);
     assert.match(r.stdout, /Multi-task model \(trunk 1 layer \+ 1 per task\): spam [\d.]+ \(branch alone [\d.]+\), reply [\d.]+ \(branch alone [\d.]+\); both tasks/);
-    assert.ok(r.stdout.includes(BUNDLE_PLACEHOLDER));
+    assert.match(r.stdout, /One-file bundle of the compressed student: .*student\.slim, [\d.]+ (MB|KB), loads in [\d.]+ ms/);
     assert.match(r.stdout, /Report of every model: .*report\.html; open it with: /);
   } finally {
     rmSync(out, { recursive: true, force: true });
