@@ -14,10 +14,11 @@
  * on `manifest.kind`, which is the place to add them.
  */
 import { BundleError, parseContainer, toBytes, type SlimManifest } from './format.js';
-import { DanRuntime, type LogitsModel } from './dan.js';
+import { DanRuntime, type LogitsModel, type RuntimeOptions } from './dan.js';
 import { TransformerRuntime } from './transformer.js';
 
 export { BundleError, FORMAT_VERSION, type SlimManifest } from './format.js';
+export type { RuntimeOptions } from './dan.js';
 
 export interface Scored {
   label: string;
@@ -33,11 +34,15 @@ export class SlimModel {
   readonly labels: readonly string[];
   readonly kind: string;
   private readonly out: Float32Array;
+  private readonly bits: Uint32Array;
+  private readonly keys: Float64Array;
 
   constructor(readonly manifest: SlimManifest, private readonly net: LogitsModel) {
     this.labels = manifest.labels;
     this.kind = manifest.kind;
     this.out = new Float32Array(net.numLabels);
+    this.bits = new Uint32Array(this.out.buffer);
+    this.keys = new Float64Array(net.numLabels);
   }
 
   /** Logits of one text, in label order (a new array). */
@@ -46,17 +51,41 @@ export class SlimModel {
     return this.out.slice();
   }
 
-  /** Labels with softmax scores, best first. */
+  /** Labels with softmax scores, best first (equal scores: higher logit, then label order). */
   predict(text: string, opts: PredictOptions = {}): Scored[] {
     this.net.logitsInto(checkText(text), this.out);
     const z = this.out;
+    const C = z.length;
     let max = -Infinity;
-    for (let i = 0; i < z.length; i++) if (z[i]! > max) max = z[i]!;
+    for (let i = 0; i < C; i++) if (z[i]! > max) max = z[i]!;
     let sum = 0;
-    for (let i = 0; i < z.length; i++) sum += Math.exp(z[i]! - max);
-    const all = this.labels.map((label, i) => ({ label, score: Math.exp(z[i]! - max) / sum, i }));
-    all.sort((a, b) => b.score - a.score || a.i - b.i);
-    return all.slice(0, opts.topK ?? all.length).map(({ label, score }) => ({ label, score }));
+    for (let i = 0; i < C; i++) sum += Math.exp(z[i]! - max);
+    const order = this.order();
+    const k = opts.topK === undefined ? C : Math.max(0, Math.min(C, Math.trunc(opts.topK)));
+    const out = new Array<Scored>(k);
+    for (let r = 0; r < k; r++) {
+      const i = order[r]!;
+      out[r] = { label: this.labels[i]!, score: Math.exp(z[i]! - max) / sum };
+    }
+    return out;
+  }
+
+  /**
+   * Label indices by logit, highest first, ties by index: one numeric sort (no comparator) of
+   * keys packing the logit's order-preserving bits above the index, exact in a double.
+   */
+  private order(): Float64Array | Int32Array {
+    const z = this.out, C = z.length;
+    if (C > 65536) return Int32Array.from({ length: C }, (_, i) => i).sort((a, b) => z[b]! - z[a]! || a - b);
+    const bits = this.bits, keys = this.keys;
+    for (let i = 0; i < C; i++) {
+      const u = bits[i]!;
+      const up = u & 0x80000000 ? ~u >>> 0 : (u | 0x80000000) >>> 0;
+      keys[i] = (0xffffffff - up) * 65536 + i;
+    }
+    keys.sort();
+    for (let i = 0; i < C; i++) keys[i] = keys[i]! % 65536;
+    return keys;
   }
 
   predictBatch(texts: readonly string[], opts: PredictOptions = {}): Scored[][] {
@@ -66,15 +95,15 @@ export class SlimModel {
 }
 
 /** Parses and checks a bundle; throws BundleError saying what is wrong with a bad one. */
-export async function loadBundle(bytes: Uint8Array | ArrayBuffer): Promise<SlimModel> {
-  return loadBundleSync(bytes);
+export async function loadBundle(bytes: Uint8Array | ArrayBuffer, opts: RuntimeOptions = {}): Promise<SlimModel> {
+  return loadBundleSync(bytes, opts);
 }
 
-export function loadBundleSync(bytes: Uint8Array | ArrayBuffer): SlimModel {
+export function loadBundleSync(bytes: Uint8Array | ArrayBuffer, opts: RuntimeOptions = {}): SlimModel {
   const c = parseContainer(toBytes(bytes));
   const m = c.manifest;
   if (!Array.isArray(m.labels) || m.labels.length === 0 || m.labels.some((l) => typeof l !== 'string')) throw new BundleError('bundle is corrupted: no labels');
-  if (m.kind === 'dan' && m.dan) return new SlimModel(m, new DanRuntime(m.dan, c, m.labels.length));
+  if (m.kind === 'dan' && m.dan) return new SlimModel(m, new DanRuntime(m.dan, c, m.labels.length, opts));
   if (m.kind === 'transformer' && m.transformer) return new SlimModel(m, new TransformerRuntime(m.transformer, c, m.labels.length));
   throw new BundleError(`bundle holds a ${JSON.stringify(m.kind)} model, which this runtime does not know: update slimtext`);
 }

@@ -9,7 +9,7 @@
 import { bertNormalize } from '../text/bertNormalize.js';
 
 /** Rust `is_punctuation`: ASCII punctuation or Unicode category P. */
-const WORD = /[\p{P}\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E]|[^\p{White_Space}\p{P}\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E]+/gu;
+export const WORD = /[\p{P}\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E]|[^\p{White_Space}\p{P}\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E]+/gu;
 
 export function preTokenize(normalized: string): string[] {
   return normalized.match(WORD) ?? [];

@@ -17,14 +17,19 @@ export function fastTextHash(s: string): number {
 
 /** Continues an FNV-1a state (int32) with the UTF-8 bytes of `s`, fastText's signed-byte way. */
 export function fnvString(h: number, s: string): number {
-  for (let i = 0; i < s.length; i++) {
+  return fnvSlice(h, s, 0, s.length);
+}
+
+/** fnvString over s[start, end) (UTF-16 units; a surrogate pair must not straddle `end`). */
+export function fnvSlice(h: number, s: string, start: number, end: number): number {
+  for (let i = start; i < end; i++) {
     let c = s.charCodeAt(i);
     if (c < 0x80) {
       h = Math.imul(h ^ c, FNV_PRIME);
       continue;
     }
     if (c >= 0xd800 && c < 0xe000) {
-      const d = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+      const d = i + 1 < end ? s.charCodeAt(i + 1) : 0;
       if (c < 0xdc00 && d >= 0xdc00 && d < 0xe000) {
         c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
         i++;

@@ -1,0 +1,60 @@
+// The runtime's WebAssembly kernel (AssemblyScript, SIMD): the DAN's per-text arithmetic, i.e.
+// summing product-quantised table rows and the two dense layers. Profiling the plain-JS runtime
+// on the CLINC150 student (BENCHMARKS.md "Shipping") put ~75% of a prediction in the dense layers
+// (200x200 + 150x200 multiply-adds in JS number loops); f32x4 does them several times faster.
+// Compiled by scripts/build-wasm.mjs and inlined into the runtime (src/runtime/kernelBytes.ts),
+// so the runtime stays one file with no fetch. The module owns its memory; the JS side lays out
+// the model's tensors in it once at load and grows it as needed. All pointers are byte offsets.
+
+/** y[r] = b[r] + sum_j w[r * cols + j] * x[j] for r < rows (w row-major f32). */
+export function matvec(w: usize, b: usize, x: usize, y: usize, rows: i32, cols: i32): void {
+  const c4 = cols & ~3;
+  const c8 = cols & ~7;
+  for (let r = 0; r < rows; r++) {
+    const row = w + <usize>r * <usize>cols * 4;
+    let a0 = f32x4.splat(0);
+    let a1 = f32x4.splat(0);
+    let j = 0;
+    for (; j < c8; j += 8) {
+      const o = <usize>j * 4;
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(row + o), v128.load(x + o)));
+      a1 = f32x4.add(a1, f32x4.mul(v128.load(row + o, 16), v128.load(x + o, 16)));
+    }
+    if (j < c4) {
+      const o = <usize>j * 4;
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(row + o), v128.load(x + o)));
+      j += 4;
+    }
+    const a = f32x4.add(a0, a1);
+    let s: f32 = f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + (f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3));
+    for (; j < cols; j++) s += load<f32>(row + <usize>j * 4) * load<f32>(x + <usize>j * 4);
+    store<f32>(y + <usize>r * 4, s + load<f32>(b + <usize>r * 4));
+  }
+}
+
+/**
+ * acc[0..M*sub) += the product-quantised rows of ids[0..n): row id is, for each book m, codeword
+ * codes[id * M + m] of book m (books: M x K x sub f32, codes: u8, or i32 when `wide`).
+ */
+export function pqAdd(codes: usize, wide: i32, books: usize, ids: usize, n: i32, M: i32, K: i32, sub: i32, acc: usize): void {
+  const s4 = sub & ~3;
+  const bookBytes = <usize>K * <usize>sub * 4;
+  for (let i = 0; i < n; i++) {
+    const id = <usize>load<i32>(ids + <usize>i * 4);
+    const row = id * <usize>M;
+    for (let m = 0; m < M; m++) {
+      const code = wide ? <usize>load<i32>(codes + (row + <usize>m) * 4) : <usize>load<u8>(codes + row + <usize>m);
+      const src = books + <usize>m * bookBytes + code * <usize>sub * 4;
+      const dst = acc + <usize>m * <usize>sub * 4;
+      let j = 0;
+      for (; j < s4; j += 4) {
+        const o = <usize>j * 4;
+        v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+      }
+      for (; j < sub; j++) {
+        const o = <usize>j * 4;
+        store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+      }
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The runtime's WebAssembly kernel (assembly/index.ts, inlined as base64 in kernelBytes.ts): one
+ * instance, with its own memory, per loaded model. Compiled once per page or process, and only
+ * where the engine validates it (WebAssembly with SIMD); elsewhere `kernel()` says undefined and
+ * the model runs in plain JS. The module is under 1 KB, so compiling it synchronously is allowed
+ * on a browser's main thread too (the limit there is 4 KB).
+ */
+import { KERNEL_WASM } from './kernelBytes.js';
+
+export interface Kernel {
+  /** Grows the memory to hold `bytes` more; returns the first (16-aligned) byte offset of them. Views taken before go stale. */
+  reserve(bytes: number): number;
+  u8(): Uint8Array;
+  f32(): Float32Array;
+  matvec(w: number, b: number, x: number, y: number, rows: number, cols: number): void;
+  pqAdd(codes: number, wide: number, books: number, ids: number, n: number, M: number, K: number, sub: number, acc: number): void;
+}
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  matvec: Kernel['matvec'];
+  pqAdd: Kernel['pqAdd'];
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+
+/** A fresh kernel instance, or undefined where WebAssembly SIMD is not available. */
+export function kernel(): Kernel | undefined {
+  if (compiled === undefined) compiled = compile();
+  if (compiled === null) return undefined;
+  const ex = new WebAssembly.Instance(compiled, {}).exports as unknown as Exports;
+  let used = 16;
+  return {
+    reserve(bytes) {
+      const at = used;
+      used += Math.ceil(bytes / 16) * 16;
+      const have = ex.memory.buffer.byteLength;
+      if (used > have) ex.memory.grow(Math.ceil((used - have) / 65536));
+      return at;
+    },
+    u8: () => new Uint8Array(ex.memory.buffer),
+    f32: () => new Float32Array(ex.memory.buffer),
+    matvec: ex.matvec,
+    pqAdd: ex.pqAdd,
+  };
+}
+
+function compile(): WebAssembly.Module | null {
+  try {
+    if (typeof WebAssembly !== 'object' || typeof atob !== 'function') return null;
+    const s = atob(KERNEL_WASM);
+    const bytes = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+    if (!WebAssembly.validate(bytes)) return null;
+    return new WebAssembly.Module(bytes);
+  } catch {
+    return null;
+  }
+}
