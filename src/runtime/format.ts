@@ -336,17 +336,19 @@ export function crc32(b: Uint8Array): number {
 export function halfToFloat(b: Uint8Array, n: number): Float32Array {
   const out = new Float32Array(n);
   const bits = new Uint32Array(out.buffer);
-  const h16 = b.byteOffset % 2 === 0 ? new Uint16Array(b.buffer, b.byteOffset, n) : undefined;
+  const h16 = b.byteOffset % 2 === 0 ? new Uint16Array(b.buffer, b.byteOffset, n) : new Uint16Array(b.slice(0, 2 * n).buffer);
   for (let i = 0; i < n; i++) {
-    const h = h16 ? h16[i]! : b[2 * i]! | (b[2 * i + 1]! << 8);
+    const h = h16[i]!;
     const e = h & 0x7c00;
-    if (e !== 0 && e !== 0x7c00) {
-      bits[i] = ((h & 0x8000) << 16) | (((h & 0x7fff) + 0x1c000) << 13);
-      continue;
-    }
-    const s = h & 0x8000 ? -1 : 1;
-    const m = h & 0x3ff;
-    out[i] = e === 0 ? s * m * 2 ** -24 : m ? NaN : s * Infinity;
+    bits[i] = ((h & 0x8000) << 16) | (((h & 0x7fff) + 0x1c000) << 13);
+    if (e === 0 || e === 0x7c00) out[i] = specialHalf(h);
   }
   return out;
+}
+
+/** A half with exponent 0 (zero, subnormal) or 31 (inf, NaN). */
+function specialHalf(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const m = h & 0x3ff;
+  return (h & 0x7c00) === 0 ? s * m * 2 ** -24 : m ? NaN : s * Infinity;
 }
