@@ -24,7 +24,7 @@ import { compressModel } from '../src/train/compress/compress.js';
 import { readSplit } from '../src/train/tasks/taskData.js';
 import { encodeSlimBundle } from '../src/io/slimBundle.js';
 import { writeOnnx } from '../src/io/onnx/export.js';
-import { loadBundle } from '../src/runtime/index.js';
+import { loadBundle, singleTask } from '../src/runtime/index.js';
 import { chromiumMissing, launchChromium, serve } from '../test/runtime/browser.js';
 
 const arg = (name: string, def: string): string => {
@@ -78,7 +78,7 @@ async function nodeTimings(bytes: Uint8Array, texts: string[]): Promise<Record<s
     await loadBundle(bytes);
     loads.push(performance.now() - t0);
   }
-  const m = await loadBundle(bytes);
+  const m = singleTask(await loadBundle(bytes));
   for (const t of texts.slice(0, 50)) m.predict(t);
   const us: number[] = [];
   for (const t of texts) {
@@ -90,7 +90,7 @@ async function nodeTimings(bytes: Uint8Array, texts: string[]): Promise<Record<s
 }
 
 async function runtimeAccuracy(bytes: Uint8Array, examples: { text: string; label?: string }[]): Promise<number> {
-  const m = await loadBundle(bytes);
+  const m = singleTask(await loadBundle(bytes));
   let ok = 0;
   for (const e of examples) if (m.predict(e.text, { topK: 1 })[0]!.label === e.label) ok++;
   return ok / examples.length;

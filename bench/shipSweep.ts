@@ -19,7 +19,7 @@ import { loadAnyModel } from '../src/models/anyModel.js';
 import { compressModel, type CompressMode } from '../src/train/compress/compress.js';
 import { readSplit } from '../src/train/tasks/taskData.js';
 import { encodeSlimBundle } from '../src/io/slimBundle.js';
-import { loadBundle } from '../src/runtime/index.js';
+import { loadBundle, singleTask } from '../src/runtime/index.js';
 
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,7 +42,7 @@ const all = (await readSplit(path, 'test', 'test')).examples;
 const step = Math.max(1, Math.ceil(all.length / maxTest));
 const test = all.filter((_, i) => i % step === 0);
 const accuracy = async (bytes: Uint8Array) => {
-  const m = await loadBundle(bytes);
+  const m = singleTask(await loadBundle(bytes));
   let ok = 0;
   for (const e of test) if (m.predict(e.text, { topK: 1 })[0]!.label === e.label) ok++;
   return ok / test.length;

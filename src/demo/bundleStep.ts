@@ -10,7 +10,7 @@ import { writeSlimBundle } from '../io/slimBundle.js';
 import { loadAnyModel } from '../models/anyModel.js';
 import { loadDan } from '../models/dan.js';
 import { argmaxRows } from '../models/inference.js';
-import { loadBundle } from '../runtime/index.js';
+import { loadBundle, singleTask } from '../runtime/index.js';
 import type { DemoContext, DemoStep } from './pipeline.js';
 
 export interface BundleReport {
@@ -31,7 +31,7 @@ export const bundleStep: DemoStep = {
     const bytes = await writeSlimBundle(path, await loadAnyModel(dir), { overwrite: true, source: dir });
     const file = new Uint8Array(await readFile(path));
     const t0 = performance.now();
-    const slim = await loadBundle(file);
+    const slim = singleTask(await loadBundle(file));
     const loadMs = performance.now() - t0;
     const dan = await loadDan(dir);
     const texts = ctx.split!.test.map((e) => e.text);

@@ -16,13 +16,16 @@
 import { basename } from 'node:path';
 import { InputError } from '../errors.js';
 import type { AnyTaskModel, DanTaskModel } from '../models/anyModel.js';
+import type { MultiTaskModel } from '../models/multiTask.js';
+import type { BertModel } from '../models/bert/model.js';
+import type { WordPieceTokenizer } from '../text/tokenizer.js';
 import { f16Bits } from './half.js';
 import { writeFileAtomic } from './atomic.js';
 import type { TensorToWrite } from './safetensors.js';
 import { checkOutputPath } from './outputPath.js';
 import {
-  FORMAT_VERSION, HEADER_BYTES, MAGIC, align8, crc32, encodeFrontCoded,
-  type BlobDtype, type SlimManifest, type StringsEntry, type TableInfo, type TensorEntry, type TransformerInfo,
+  HEADER_BYTES, MAGIC, MULTITASK_FORMAT_VERSION, SINGLE_TASK_FORMAT_VERSION, TASK_PREFIX, align8, crc32, encodeFrontCoded,
+  type BlobDtype, type MultiTaskInfo, type SlimManifest, type StringsEntry, type TableInfo, type TensorEntry, type TransformerInfo,
 } from '../runtime/format.js';
 
 export interface SlimExportOptions {
@@ -57,35 +60,15 @@ export function encodeSlimBundle(tm: AnyTaskModel, opts: SlimExportOptions = {})
     }
     const table: TableInfo = { kind: spec.kind, rows: spec.rows, dim: spec.dim, ...(spec.rank ? { rank: spec.rank } : {}), ...(spec.books ? { books: spec.books, words: spec.words } : {}) };
     manifest = {
-      format: 'slimtext-bundle', version: FORMAT_VERSION, kind: 'dan', task: 'classify', labels: [...tm.labels],
+      format: 'slimtext-bundle', version: SINGLE_TASK_FORMAT_VERSION, kind: 'dan', task: 'classify', labels: [...tm.labels],
       dan: { vocab: V, buckets: dan.features.buckets, maxN: dan.features.maxN, lowercase: dan.vocab.meta.lowercase, dim: c.dim, hidden: c.hidden, table },
       meta,
     };
   } else if (tm.task === 'classify') {
-    const tok = tm.tokenizer;
-    const bert = tm.model.bert;
-    const cfg = bert.currentConfig();
-    const vocab = Array.from({ length: tok.vocabSize }, (_, i) => tok.idToToken(i) ?? '');
-    if (new Set(vocab).size !== vocab.length) throw new InputError(opts.source ?? 'model', undefined, 'tokenizer', 'the vocabulary has repeated or missing tokens: cannot store it front-coded');
-    const order = byteSorted(vocab);
-    const rank = new Int32Array(vocab.length);
-    order.forEach((old, r) => (rank[old] = r));
-    w.strings('wordpiece', order.map((i) => vocab[i]!));
-    const special: Record<string, number> = {};
-    for (const id of [tok.clsId, tok.sepId, tok.padId, tok.unkId, tok.maskId]) if (id >= 0) special[vocab[id]!] = rank[id]!;
-    // The word table in whatever form the model keeps it (dense, or compressed by slimtext compress).
-    const words = bert.embeddings.word_embeddings;
-    for (const [name, p] of tm.model.namedParameters()) if (!name.startsWith(WORD_PREFIX)) w.tensor(name, { shape: [...p.shape], data: p.data }, false);
-    for (const [name, t] of words.tensors(WORD_PREFIX)) w.tensor(name, PER_ROW.has(name.slice(WORD_PREFIX.length)) ? permuteRows(t, order, vocab.length) : t, true);
-    const ws = words.spec();
-    const wordTable: TableInfo = { kind: ws.kind, rows: ws.rows, dim: ws.dim, ...(ws.rank ? { rank: ws.rank } : {}), ...(ws.books ? { books: ws.books, words: ws.words } : {}) };
-    const transformer: TransformerInfo = {
-      hiddenSize: cfg.hiddenSize, numLayers: cfg.numLayers, numHeads: cfg.numHeads, intermediateSize: cfg.intermediateSize,
-      act: cfg.hiddenAct, eps: cfg.layerNormEps, maxPositions: cfg.maxPositions,
-      pooling: tm.model.pooling, usePooler: tm.model.usePooler, maxLength: tm.maxLength, wordTable,
-      tokenizer: { lowercase: tok.lowercase, stripAccents: tok.lowercase, cls: rank[tok.clsId]!, sep: rank[tok.sepId]!, unk: rank[tok.unkId]!, special, prefix: '##', maxCharsPerWord: 100 },
-    };
-    manifest = { format: 'slimtext-bundle', version: FORMAT_VERSION, kind: 'transformer', task: 'classify', labels: [...tm.labels], transformer, meta };
+    const transformer = writeEncoder(w, tm.tokenizer, tm.model.bert, '', opts.source, { pooling: tm.model.pooling, usePooler: tm.model.usePooler, maxLength: tm.maxLength });
+    for (const [name, p] of tm.model.namedParameters()) if (!name.startsWith('bert.')) w.tensor(name, { shape: [...p.shape], data: p.data }, false);
+    if (tm.model.bert.pooler) for (const [name, p] of tm.model.namedParameters()) if (name.startsWith('bert.pooler.')) w.tensor(name, { shape: [...p.shape], data: p.data }, false);
+    manifest = { format: 'slimtext-bundle', version: SINGLE_TASK_FORMAT_VERSION, kind: 'transformer', task: 'classify', labels: [...tm.labels], transformer, meta };
   } else {
     throw new InputError(opts.source ?? 'model', undefined, 'task', `bundles hold classifiers (DAN students and sequence classifiers); this is a ${tm.task} model`);
   }
@@ -98,6 +81,75 @@ export async function writeSlimBundle(path: string, tm: AnyTaskModel, opts: Slim
   const bytes = encodeSlimBundle(tm, opts);
   await writeFileAtomic(path, bytes);
   return bytes.length;
+}
+
+/**
+ * A multi-task model (slimtext merge) as one bundle: the trunk's tensors once, under their own
+ * names, and each task's branch (its encoder layers from its start layer, pooler, classifier)
+ * under `task.<name>.` + the standalone model's names. Format version 2 (MULTITASK_FORMAT_VERSION),
+ * so a runtime that predates multi-task bundles refuses one as newer instead of misreading it;
+ * single-task bundles stay version 1.
+ */
+export function encodeMultiTaskBundle(mt: MultiTaskModel, opts: SlimExportOptions = {}): Uint8Array {
+  const w = new BlobWriter(opts.dtype ?? 'f32');
+  const meta = { exportedBy: 'slimtext export', ...(opts.source ? { source: basename(opts.source) } : {}), floatDtype: opts.dtype ?? 'f32' };
+  const transformer = writeEncoder(w, mt.tokenizer, mt.trunk, '', opts.source, { pooling: 'cls', usePooler: false, maxLength: mt.maxLength });
+  const tasks: MultiTaskInfo[] = mt.branches.map((b) => {
+    const s = b.spec;
+    for (const [name, p] of b.model.namedParameters()) {
+      if (isOwnTensor(name, s.start_layer)) w.tensor(`${TASK_PREFIX}${s.name}.${name}`, { shape: [...p.shape], data: p.data }, false);
+    }
+    return { name: s.name, labels: [...s.labels], startLayer: s.start_layer, layers: s.layers, pooling: b.model.pooling, usePooler: b.model.usePooler };
+  });
+  return w.finish({ format: 'slimtext-bundle', version: MULTITASK_FORMAT_VERSION, kind: 'multitask', task: 'multitask', labels: [], transformer, tasks, meta });
+}
+
+/** Exports a multi-task model folder's model to one file, atomically. */
+export async function writeMultiTaskBundle(path: string, mt: MultiTaskModel, opts: SlimExportOptions = {}): Promise<number> {
+  checkOutputPath(path, { kind: 'file', overwrite: opts.overwrite });
+  const bytes = encodeMultiTaskBundle(mt, opts);
+  await writeFileAtomic(path, bytes);
+  return bytes.length;
+}
+
+/** models/multiTask.ts isBranchTensor, restated (io/ takes only types from models/). */
+function isOwnTensor(name: string, startLayer: number): boolean {
+  const m = /^bert\.encoder\.layer\.(\d+)\./.exec(name);
+  if (m) return Number(m[1]) >= startLayer;
+  return !name.startsWith('bert.embeddings.');
+}
+
+/**
+ * The WordPiece vocabulary (byte-sorted, ids renumbered to match), the embeddings (the word table
+ * in whatever form the model keeps it, dense or compressed) and every encoder layer of `bert`,
+ * under `prefix`; returns the manifest's description of them.
+ */
+function writeEncoder(
+  w: BlobWriter, tok: WordPieceTokenizer, bert: BertModel, prefix: string, source: string | undefined,
+  head: { pooling: 'cls' | 'mean'; usePooler: boolean; maxLength: number },
+): TransformerInfo {
+  const cfg = bert.currentConfig();
+  const vocab = Array.from({ length: tok.vocabSize }, (_, i) => tok.idToToken(i) ?? '');
+  if (new Set(vocab).size !== vocab.length) throw new InputError(source ?? 'model', undefined, 'tokenizer', 'the vocabulary has repeated or missing tokens: cannot store it front-coded');
+  const order = byteSorted(vocab);
+  const rank = new Int32Array(vocab.length);
+  order.forEach((old, r) => (rank[old] = r));
+  w.strings('wordpiece', order.map((i) => vocab[i]!));
+  const special: Record<string, number> = {};
+  for (const id of [tok.clsId, tok.sepId, tok.padId, tok.unkId, tok.maskId]) if (id >= 0) special[vocab[id]!] = rank[id]!;
+  const words = bert.embeddings.word_embeddings;
+  for (const [name, p] of bert.namedParameters('bert')) {
+    if (!name.startsWith(WORD_PREFIX) && !name.startsWith('bert.pooler.')) w.tensor(`${prefix}${name}`, { shape: [...p.shape], data: p.data }, false);
+  }
+  for (const [name, t] of words.tensors(WORD_PREFIX)) w.tensor(`${prefix}${name}`, PER_ROW.has(name.slice(WORD_PREFIX.length)) ? permuteRows(t, order, vocab.length) : t, true);
+  const ws = words.spec();
+  const wordTable: TableInfo = { kind: ws.kind, rows: ws.rows, dim: ws.dim, ...(ws.rank ? { rank: ws.rank } : {}), ...(ws.books ? { books: ws.books, words: ws.words } : {}) };
+  return {
+    hiddenSize: cfg.hiddenSize, numLayers: cfg.numLayers, numHeads: cfg.numHeads, intermediateSize: cfg.intermediateSize,
+    act: cfg.hiddenAct, eps: cfg.layerNormEps, maxPositions: cfg.maxPositions,
+    pooling: head.pooling, usePooler: head.usePooler, maxLength: head.maxLength, wordTable,
+    tokenizer: { lowercase: tok.lowercase, stripAccents: tok.lowercase, cls: rank[tok.clsId]!, sep: rank[tok.sepId]!, unk: rank[tok.unkId]!, special, prefix: '##', maxCharsPerWord: 100 },
+  };
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -183,7 +235,7 @@ class BlobWriter {
     const out = new Uint8Array(base + this.size + 4);
     out.set(new TextEncoder().encode(MAGIC), 0);
     const dv = new DataView(out.buffer);
-    dv.setUint32(8, FORMAT_VERSION, true);
+    dv.setUint32(8, manifest.version, true);
     dv.setUint32(12, json.length, true);
     out.set(json, HEADER_BYTES);
     out.fill(0x20, HEADER_BYTES + json.length, base);

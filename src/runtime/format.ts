@@ -16,7 +16,13 @@
  */
 
 export const MAGIC = 'SLIMTEXT';
-export const FORMAT_VERSION = 1;
+/** The newest format version this runtime reads. */
+export const FORMAT_VERSION = 2;
+/** What the writer stamps: single-task bundles stay version 1 (older runtimes read them); multi-task bundles, new in 2, are refused by those as newer. */
+export const SINGLE_TASK_FORMAT_VERSION = 1;
+export const MULTITASK_FORMAT_VERSION = 2;
+/** Multi-task bundles: task T's branch tensors are named `task.T.` + the standalone model's names. */
+export const TASK_PREFIX = 'task.';
 /** magic + version + manifest length. */
 export const HEADER_BYTES = 16;
 
@@ -85,15 +91,26 @@ export interface TransformerInfo {
   };
 }
 
+/** One task of a multi-task bundle: a branch of encoder layers from `startLayer` of the trunk, then its head. */
+export interface MultiTaskInfo {
+  name: string;
+  labels: string[];
+  startLayer: number;
+  layers: number;
+  pooling: 'cls' | 'mean';
+  usePooler: boolean;
+}
+
 export interface SlimManifest {
   format: 'slimtext-bundle';
   version: number;
-  /** 'dan' | 'transformer'; a multi-task kind adds a `tasks` list here (see runtime/index.ts). */
+  /** 'dan' | 'transformer' | 'multitask' (version 2: `transformer` is the trunk, `tasks` the branches, `labels` empty). */
   kind: string;
   task: string;
   labels: string[];
   dan?: DanInfo;
   transformer?: TransformerInfo;
+  tasks?: MultiTaskInfo[];
   tensors: Record<string, TensorEntry>;
   strings: Record<string, StringsEntry>;
   dataBytes: number;

@@ -7,7 +7,7 @@
  * Plain JS loops, accumulating in float64: a small encoder (4 layers of 128) answers a short text
  * in about a millisecond, which is what a page needs.
  */
-import { BundleError, type Container, type TransformerInfo } from './format.js';
+import { BundleError, TASK_PREFIX, type Container, type MultiTaskInfo, type TransformerInfo } from './format.js';
 import { tableReader, type AddRow, type LogitsModel } from './dan.js';
 import { WordPiece } from './text.js';
 
@@ -34,51 +34,64 @@ interface Layer {
   n2: Norm;
 }
 
-export class TransformerRuntime implements LogitsModel {
-  readonly numLabels: number;
-  private readonly tok: WordPiece;
+/**
+ * The encoder's weights and steps (tokenizer, embeddings, layers, head), read from a container; a
+ * single-task classifier and a multi-task model are built from it.
+ */
+class Encoder {
+  readonly tok: WordPiece;
   private readonly addWord: AddRow;
   private readonly row: Float64Array;
   private readonly pos: Float32Array;
   private readonly type0: Float32Array;
   private readonly embNorm: Norm;
-  private readonly layers: Layer[];
-  private readonly pooler: Linear | undefined;
-  private readonly cls: Linear;
 
-  constructor(private readonly info: TransformerInfo, c: Container, numLabels: number) {
+  constructor(readonly info: TransformerInfo, private readonly c: Container) {
     const H = info.hiddenSize;
-    this.numLabels = numLabels;
     if (!(H > 0 && info.numHeads > 0 && H % info.numHeads === 0)) throw new BundleError(`bundle is corrupted: hidden size ${H} and ${info.numHeads} heads`);
     const vocab = c.strings('wordpiece');
     const map = new Map<string, number>();
     for (let i = 0; i < vocab.length; i++) map.set(vocab[i]!, i);
     this.tok = new WordPiece(map, info.tokenizer);
-    const t = (name: string, n: number): Float32Array => {
-      const x = c.tensor(name);
-      if (!(x instanceof Float32Array) || x.length !== n) throw new BundleError(`bundle is corrupted: tensor ${name} should hold ${n} floats`);
-      return x;
-    };
-    const lin = (name: string, out: number, inp: number): Linear => ({ w: t(`${name}.weight`, out * inp), b: t(`${name}.bias`, out), out, inp });
-    const norm = (name: string): Norm => ({ g: t(`${name}.weight`, H), b: t(`${name}.bias`, H) });
     const table = info.wordTable ?? { kind: 'dense' as const, rows: vocab.length, dim: H };
     if (table.rows !== vocab.length || table.dim !== H) throw new BundleError(`bundle is corrupted: a ${table.rows} x ${table.dim} word table for ${vocab.length} tokens of width ${H}`);
     this.addWord = tableReader(table, c, 'bert.embeddings.word_embeddings.');
     this.row = new Float64Array(H);
-    this.pos = t('bert.embeddings.position_embeddings.weight', info.maxPositions * H);
+    this.pos = this.t('bert.embeddings.position_embeddings.weight', info.maxPositions * H);
     this.type0 = c.floats('bert.embeddings.token_type_embeddings.weight').subarray(0, H);
-    this.embNorm = norm('bert.embeddings.LayerNorm');
-    const I = info.intermediateSize;
-    this.layers = Array.from({ length: info.numLayers }, (_, l) => {
-      const p = `bert.encoder.layer.${l}.`;
-      return {
-        q: lin(`${p}attention.self.query`, H, H), k: lin(`${p}attention.self.key`, H, H), v: lin(`${p}attention.self.value`, H, H),
-        o: lin(`${p}attention.output.dense`, H, H), n1: norm(`${p}attention.output.LayerNorm`),
-        i: lin(`${p}intermediate.dense`, I, H), f: lin(`${p}output.dense`, H, I), n2: norm(`${p}output.LayerNorm`),
-      };
-    });
-    this.pooler = info.usePooler ? lin('bert.pooler.dense', H, H) : undefined;
-    this.cls = lin('classifier', numLabels, H);
+    this.embNorm = this.norm('bert.embeddings.LayerNorm');
+  }
+
+  t(name: string, n: number): Float32Array {
+    const x = this.c.tensor(name);
+    if (!(x instanceof Float32Array) || x.length !== n) throw new BundleError(`bundle is corrupted: tensor ${name} should hold ${n} floats`);
+    return x;
+  }
+
+  lin(name: string, out: number, inp: number): Linear {
+    return { w: this.t(`${name}.weight`, out * inp), b: this.t(`${name}.bias`, out), out, inp };
+  }
+
+  norm(name: string): Norm {
+    const H = this.info.hiddenSize;
+    return { g: this.t(`${name}.weight`, H), b: this.t(`${name}.bias`, H) };
+  }
+
+  /** Encoder layer `l` under `prefix` (e.g. 'bert.encoder.layer.3.'). */
+  layerAt(prefix: string): Layer {
+    const H = this.info.hiddenSize, I = this.info.intermediateSize;
+    const p = prefix;
+    return {
+      q: this.lin(`${p}attention.self.query`, H, H), k: this.lin(`${p}attention.self.key`, H, H), v: this.lin(`${p}attention.self.value`, H, H),
+      o: this.lin(`${p}attention.output.dense`, H, H), n1: this.norm(`${p}attention.output.LayerNorm`),
+      i: this.lin(`${p}intermediate.dense`, I, H), f: this.lin(`${p}output.dense`, H, I), n2: this.norm(`${p}output.LayerNorm`),
+    };
+  }
+
+  /** A classification head (pooling, optional pooler, linear) under `prefix`. */
+  headAt(prefix: string, pooling: 'cls' | 'mean', usePooler: boolean, numLabels: number): Head {
+    const H = this.info.hiddenSize;
+    return { pooling, pooler: usePooler ? this.lin(`${prefix}bert.pooler.dense`, H, H) : undefined, cls: this.lin(`${prefix}classifier`, numLabels, H) };
   }
 
   /** Token ids as slimtext's tokenizer gives them: [CLS] pieces [SEP], truncated to maxLength. */
@@ -90,11 +103,11 @@ export class TransformerRuntime implements LogitsModel {
     return [cls, ...body, sep];
   }
 
-  logitsInto(text: string, out: Float32Array): void {
-    const ids = this.ids(text);
+  /** Embeddings + LayerNorm of a text's tokens, (T, H). */
+  embed(ids: readonly number[]): Float32Array {
     const T = ids.length;
     const H = this.info.hiddenSize;
-    let x: Float32Array = new Float32Array(T * H);
+    const x = new Float32Array(T * H);
     for (let t = 0; t < T; t++) {
       const p = t * H;
       this.row.fill(0);
@@ -102,20 +115,25 @@ export class TransformerRuntime implements LogitsModel {
       for (let j = 0; j < H; j++) x[p + j] = Math.fround(this.row[j]!) + this.pos[p + j]! + this.type0[j]!;
     }
     layerNorm(x, T, H, this.embNorm, this.info.eps);
-    for (const L of this.layers) x = this.layer(L, x, T);
+    return x;
+  }
+
+  /** Logits of the head over the last hidden states x (T, H). */
+  head(h: Head, x: Float32Array, T: number): Float32Array {
+    const H = this.info.hiddenSize;
     let v: Float32Array = new Float32Array(H);
-    if (this.info.pooling === 'mean') {
+    if (h.pooling === 'mean') {
       for (let t = 0; t < T; t++) for (let j = 0; j < H; j++) v[j] += x[t * H + j]!;
       for (let j = 0; j < H; j++) v[j] = v[j]! / T;
     } else v.set(x.subarray(0, H));
-    if (this.pooler) {
-      v = linear(v, 1, this.pooler);
+    if (h.pooler) {
+      v = linear(v, 1, h.pooler);
       for (let j = 0; j < H; j++) v[j] = Math.tanh(v[j]!);
     }
-    out.set(linear(v, 1, this.cls));
+    return linear(v, 1, h.cls);
   }
 
-  private layer(L: Layer, x: Float32Array, T: number): Float32Array {
+  layer(L: Layer, x: Float32Array, T: number): Float32Array {
     const H = this.info.hiddenSize, nh = this.info.numHeads, d = H / nh;
     const q = linear(x, T, L.q), k = linear(x, T, L.k), v = linear(x, T, L.v);
     const ctx = new Float32Array(T * H);
@@ -149,6 +167,85 @@ export class TransformerRuntime implements LogitsModel {
     for (let i = 0; i < y.length; i++) y[i] += a[i]!;
     layerNorm(y, T, H, L.n2, this.info.eps);
     return y;
+  }
+}
+
+interface Head {
+  pooling: 'cls' | 'mean';
+  pooler: Linear | undefined;
+  cls: Linear;
+}
+
+export class TransformerRuntime implements LogitsModel {
+  readonly numLabels: number;
+  private readonly enc: Encoder;
+  private readonly layers: Layer[];
+  private readonly headW: Head;
+
+  constructor(info: TransformerInfo, c: Container, numLabels: number) {
+    this.numLabels = numLabels;
+    this.enc = new Encoder(info, c);
+    this.layers = Array.from({ length: info.numLayers }, (_, l) => this.enc.layerAt(`bert.encoder.layer.${l}.`));
+    this.headW = this.enc.headAt('', info.pooling, info.usePooler, numLabels);
+  }
+
+  ids(text: string): number[] {
+    return this.enc.ids(text);
+  }
+
+  logitsInto(text: string, out: Float32Array): void {
+    const ids = this.enc.ids(text);
+    let x = this.enc.embed(ids);
+    for (const L of this.layers) x = this.enc.layer(L, x, ids.length);
+    out.set(this.enc.head(this.headW, x, ids.length));
+  }
+}
+
+/**
+ * A multi-task bundle: the trunk (embeddings and its layers) runs once per text, and each asked
+ * task's branch from the trunk's state at the branch's start layer, as slimtext's MultiTaskModel.
+ */
+export class MultiTaskRuntime {
+  readonly tasks: readonly { name: string; labels: readonly string[] }[];
+  private readonly enc: Encoder;
+  private readonly trunk: Layer[];
+  private readonly branches: { startLayer: number; layers: Layer[]; head: Head }[];
+
+  constructor(info: TransformerInfo, tasks: readonly MultiTaskInfo[], c: Container) {
+    this.enc = new Encoder(info, c);
+    this.trunk = Array.from({ length: info.numLayers }, (_, l) => this.enc.layerAt(`bert.encoder.layer.${l}.`));
+    const seen = new Set<string>();
+    this.branches = tasks.map((t) => {
+      if (typeof t?.name !== 'string' || seen.has(t.name)) throw new BundleError(`bundle is corrupted: task name ${JSON.stringify(t?.name)} missing or repeated`);
+      seen.add(t.name);
+      if (!Array.isArray(t.labels) || t.labels.length === 0 || t.labels.some((l) => typeof l !== 'string')) throw new BundleError(`bundle is corrupted: task ${t.name} has no labels`);
+      if (!(Number.isInteger(t.startLayer) && t.startLayer >= 0 && t.startLayer <= info.numLayers && Number.isInteger(t.layers) && t.layers >= 0)) {
+        throw new BundleError(`bundle is corrupted: task ${t.name} starts at layer ${t.startLayer} of a ${info.numLayers}-layer trunk`);
+      }
+      const p = `${TASK_PREFIX}${t.name}.`;
+      const layers = Array.from({ length: t.layers }, (_, k) => this.enc.layerAt(`${p}bert.encoder.layer.${t.startLayer + k}.`));
+      return { startLayer: t.startLayer, layers, head: this.enc.headAt(p, t.pooling, t.usePooler, t.labels.length) };
+    });
+    this.tasks = tasks.map((t) => ({ name: t.name, labels: t.labels }));
+  }
+
+  /** Logits of task `which[k]` (indices into `tasks`) into outs[k]. */
+  logitsInto(text: string, which: readonly number[], outs: readonly Float32Array[]): void {
+    const ids = this.enc.ids(text);
+    const T = ids.length;
+    const depth = Math.max(-1, ...which.map((k) => this.branches[k]!.startLayer));
+    const at = new Map<number, Float32Array>();
+    let x = this.enc.embed(ids);
+    for (let i = 0; i <= depth; i++) {
+      at.set(i, x);
+      if (i < depth) x = this.enc.layer(this.trunk[i]!, x, T);
+    }
+    which.forEach((k, j) => {
+      const b = this.branches[k]!;
+      let h = at.get(b.startLayer)!;
+      for (const L of b.layers) h = this.enc.layer(L, h, T);
+      outs[j]!.set(this.enc.head(b.head, h, T));
+    });
   }
 }
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { loadAnyModel } from '../../src/models/anyModel.js';
 import { encodeSlimBundle } from '../../src/io/slimBundle.js';
-import { loadBundle, type Scored } from '../../src/runtime/index.js';
+import { loadBundle, singleTask, type Scored } from '../../src/runtime/index.js';
 import { chromiumMissing, launchChromium, serve } from './browser.js';
 import { TEXTS, danFolder, tinyTransformerFolder } from './fixtures.js';
 
@@ -31,7 +31,7 @@ test('the browser example predicts in headless Chromium exactly as Node does', {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     for (const [name, bytes] of Object.entries(bundles)) {
-      const node = await loadBundle(bytes);
+      const node = singleTask(await loadBundle(bytes));
       await page.goto(`${server.url}/examples/browser/index.html?model=/models/${name}`);
       await page.waitForFunction(() => (window as unknown as { slimtext?: unknown }).slimtext !== undefined, undefined, { timeout: 30_000 });
       const err = await page.evaluate(() => (window as unknown as { slimtext: { error?: string } }).slimtext.error);

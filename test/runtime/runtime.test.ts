@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { loadAnyModel } from '../../src/models/anyModel.js';
 import { Predictor } from '../../src/models/predictor.js';
 import { encodeSlimBundle } from '../../src/io/slimBundle.js';
-import { loadBundle, BundleError, type SlimModel } from '../../src/runtime/index.js';
+import { loadBundle, singleTask, BundleError, type SlimModel } from '../../src/runtime/index.js';
 import { crc32, decodeFrontCoded, encodeFrontCoded } from '../../src/runtime/format.js';
 import { words } from '../../src/runtime/text.js';
 import { bertWords } from '../../src/text/bertNormalizer.js';
@@ -20,7 +20,7 @@ import { DAN_KINDS, TEXTS, danFolder, sharedTransformerFolder, tinyTransformerFo
 async function assertSameAsPredict(dir: string, opts: { dtype?: 'f32' | 'f16'; tol?: number; texts?: readonly string[] } = {}): Promise<SlimModel> {
   const tm = await loadAnyModel(dir);
   const bytes = encodeSlimBundle(tm, { dtype: opts.dtype ?? 'f32' });
-  const rt = await loadBundle(bytes);
+  const rt = singleTask(await loadBundle(bytes));
   const texts = opts.texts ?? TEXTS;
   const labels = 'labels' in tm ? tm.labels : [];
   const want = new Predictor(tm, { topK: labels.length }).predict(texts as string[]);
@@ -122,7 +122,7 @@ test('bad bundles: truncated, corrupted, newer version, wrong bytes: clear error
 });
 
 test('empty and very long texts answer sensibly; ArrayBuffer input; top-k; batch', async () => {
-  const rt = await loadBundle(encodeSlimBundle(await loadAnyModel(await danFolder('pq', { seed: 4 }))).slice().buffer);
+  const rt = singleTask(await loadBundle(encodeSlimBundle(await loadAnyModel(await danFolder('pq', { seed: 4 }))).slice().buffer));
   for (const t of ['', ' ', TEXTS[9]!.repeat(20)]) {
     const p = rt.predict(t);
     assert.equal(p.length, 4);
@@ -131,7 +131,7 @@ test('empty and very long texts answer sensibly; ArrayBuffer input; top-k; batch
   assert.equal(rt.predict('book a table', { topK: 2 }).length, 2);
   assert.deepEqual(rt.predictBatch(['book a table', 'jazz']), [rt.predict('book a table'), rt.predict('jazz')]);
   assert.throws(() => rt.predict(undefined as unknown as string), /needs a string/);
-  const bert = await loadBundle(encodeSlimBundle(await loadAnyModel(await tinyTransformerFolder('cls'))));
+  const bert = singleTask(await loadBundle(encodeSlimBundle(await loadAnyModel(await tinyTransformerFolder('cls')))));
   const long = bert.predict('hello the cat '.repeat(5000));
   assert.ok(long.every((x) => Number.isFinite(x.score)));
 });
