@@ -11,16 +11,19 @@ import { loadAnyModel } from '../../src/models/anyModel.js';
 import { Predictor } from '../../src/models/predictor.js';
 import { encodeSlimBundle } from '../../src/io/slimBundle.js';
 import { loadBundle, singleTask, BundleError, type SlimModel } from '../../src/runtime/index.js';
-import { crc32, decodeFrontCoded, encodeFrontCoded } from '../../src/runtime/format.js';
+import { crc32, decodeFrontCoded, encodeFrontCoded, halfToFloat } from '../../src/runtime/format.js';
+import { halfTable } from '../../src/io/half.js';
+import { spawnSync } from 'node:child_process';
+import zlib from 'node:zlib';
 import { words } from '../../src/runtime/text.js';
 import { bertWords } from '../../src/text/bertNormalizer.js';
 import { DAN_KINDS, TEXTS, danFolder, sharedTransformerFolder, tinyTransformerFolder } from './fixtures.js';
 
 /** Runtime scores equal the Predictor's for every label of every text. */
-async function assertSameAsPredict(dir: string, opts: { dtype?: 'f32' | 'f16'; tol?: number; texts?: readonly string[] } = {}): Promise<SlimModel> {
+async function assertSameAsPredict(dir: string, opts: { dtype?: 'f32' | 'f16'; tol?: number; texts?: readonly string[]; wasm?: boolean } = {}): Promise<SlimModel> {
   const tm = await loadAnyModel(dir);
   const bytes = encodeSlimBundle(tm, { dtype: opts.dtype ?? 'f32' });
-  const rt = singleTask(await loadBundle(bytes));
+  const rt = singleTask(await loadBundle(bytes, { wasm: opts.wasm }));
   const texts = opts.texts ?? TEXTS;
   const labels = 'labels' in tm ? tm.labels : [];
   const want = new Predictor(tm, { topK: labels.length }).predict(texts as string[]);
@@ -38,10 +41,53 @@ async function assertSameAsPredict(dir: string, opts: { dtype?: 'f32' | 'f16'; t
 }
 
 for (const kind of DAN_KINDS) {
-  test(`DAN (${kind} table): runtime predictions equal slimtext predict`, async () => {
-    await assertSameAsPredict(await danFolder(kind));
+  test(`DAN (${kind} table): runtime predictions equal slimtext predict, with the WebAssembly kernel and without`, async () => {
+    const dir = await danFolder(kind);
+    const rt = await assertSameAsPredict(dir);
+    assert.equal((rt as unknown as { net: { wasm: boolean } }).net.wasm, true, 'Node has WebAssembly SIMD: the kernel runs');
+    await assertSameAsPredict(dir, { wasm: false });
   });
 }
+
+/** Random printable-ASCII texts (the runtime's char-code word scan) mixing known words, punctuation, digits, case and runs of spaces. */
+function asciiTexts(n: number, seed: number): string[] {
+  let x = seed;
+  const r = (k: number) => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8) % k;
+  const pieces = ['book', 'a', 'Table', 'for', 'two', 'RED', 'fish', 'jazz', 'play', 'balance', 'my', 'tokyo', "can't", 'x1', '42', ' ', '  ', ',', '.', '!?', '-', '@', '[', ']', '{', '}', '~', '`', '_', '^', '\\', '/', ':', ';', '"', "'", 'e-mail', 'zz'];
+  return Array.from({ length: n }, () => Array.from({ length: 1 + r(25) }, () => pieces[r(pieces.length)]).join(r(3) ? ' ' : ''));
+}
+
+test('DAN: random ASCII texts predict as slimtext does (word scan, n-gram hash table, buckets), kernel or not', async () => {
+  const texts = asciiTexts(300, 7);
+  for (const t of texts.slice(0, 50)) assert.deepEqual(words(t, true), bertWords(t, { lowercase: true }));
+  for (const kind of ['pq', 'dense'] as const) {
+    const dir = await danFolder(kind, { seed: 11 });
+    await assertSameAsPredict(dir, { texts });
+    await assertSameAsPredict(dir, { texts, wasm: false });
+  }
+  await assertSameAsPredict(await danFolder('pq', { buckets: 0, hidden: 0, seed: 12 }), { texts });
+});
+
+test('the inlined WebAssembly kernel is the one its source compiles to', () => {
+  const r = spawnSync(process.execPath, ['scripts/build-wasm.mjs', '--check'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `src/runtime/kernelBytes.ts is stale: run npm run build:wasm (${r.stdout}${r.stderr})`);
+});
+
+test('f16 widening: every half bit pattern, aligned or not, as the io layer decodes it', () => {
+  const all = new Uint16Array(65536).map((_, i) => i);
+  const odd = new Uint8Array(65536 * 2 + 1);
+  odd.set(new Uint8Array(all.buffer), 1);
+  const want = halfTable();
+  for (const b of [new Uint8Array(all.buffer), odd.subarray(1)]) {
+    const got = halfToFloat(b, 65536);
+    for (let h = 0; h < 65536; h++) if (!Object.is(got[h], want[h])) assert.fail(`half 0x${h.toString(16)}: ${got[h]} vs ${want[h]}`);
+  }
+});
+
+test('CRC-32 (slicing by 8) equals zlib', () => {
+  const b = new Uint8Array(100_003).map((_, i) => (i * 7919 + (i >> 7)) & 255);
+  for (const n of [0, 1, 7, 8, 9, 63, 4096, 100_003]) assert.equal(crc32(b.subarray(0, n)), zlib.crc32(b.subarray(0, n)), `${n} bytes`);
+});
 
 test('DAN without buckets or hidden layer: runtime predictions equal slimtext predict', async () => {
   await assertSameAsPredict(await danFolder('dense', { buckets: 0, hidden: 0, seed: 5 }));
