@@ -18,7 +18,7 @@
  */
 import { FNV_OFFSET, FNV_PRIME, fnvSlice, fnvString } from '../text/fnv.js';
 import { bertNormalize } from '../text/bertNormalize.js';
-import { BundleError, type Container, type DanInfo } from './format.js';
+import { BundleError, halfLut, type Container, type DanInfo } from './format.js';
 import { WORD } from './text.js';
 import { kernel, type Kernel } from './kernel.js';
 
@@ -328,6 +328,17 @@ export function tableReader(t: DanInfo['table'], c: Container, prefix: string): 
   };
   switch (t.kind) {
     case 'dense': {
+      // Stored f16 (an f16 export): rows widened as they are read, not the whole table at load
+      // (a text touches tens of rows; BERT's 30k x 128 word table took ~10 ms to widen).
+      const h = c.halves(`${prefix}weight`);
+      if (h) {
+        if (h.length !== rows * dim) throw new BundleError(`bundle is corrupted: ${prefix}weight holds ${h.length} values, a dense table of ${rows} x ${dim} needs ${rows * dim}`);
+        const lut = halfLut();
+        return (id, acc) => {
+          const o = id * dim;
+          for (let j = 0; j < dim; j++) acc[j] += lut[h[o + j]!]!;
+        };
+      }
       const w = floats('weight', rows * dim);
       return (id, acc) => {
         const o = id * dim;

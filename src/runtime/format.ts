@@ -15,6 +15,8 @@
  * the browser runtime for what is 100 lines.
  */
 
+import { crc32Kernel } from './kernel.js';
+
 export const MAGIC = 'SLIMTEXT';
 /** The newest format version this runtime reads. */
 export const FORMAT_VERSION = 2;
@@ -126,12 +128,18 @@ export class BundleError extends Error {
   }
 }
 
-/** The parsed container: manifest and typed views of its blobs (copies where alignment needs them). */
+/**
+ * The parsed container: manifest and typed views of its blobs. f32/i32/u8 tensors are views on
+ * the caller's bytes (no copy when aligned, which the writer ensures), so a model's weights stay
+ * where they were read; f16 tensors are widened into new arrays.
+ */
 export interface Container {
   manifest: SlimManifest;
   bytes: number;
   tensor(name: string): Float32Array | Uint8Array | Int32Array;
   floats(name: string): Float32Array;
+  /** The raw half-float bits of a tensor stored f16 (for readers that widen rows on demand), else undefined. */
+  halves(name: string): Uint16Array | undefined;
   strings(name: string): string[];
 }
 
@@ -189,9 +197,9 @@ export function parseContainer(bytes: Uint8Array): Container {
       case 'f16':
         return halfToFloat(b, n);
       case 'f32':
-        return new Float32Array(aligned(b), 0, n);
+        return b.byteOffset % 4 === 0 ? new Float32Array(b.buffer, b.byteOffset, n) : new Float32Array(b.slice().buffer, 0, n);
       case 'i32':
-        return new Int32Array(aligned(b), 0, n);
+        return b.byteOffset % 4 === 0 ? new Int32Array(b.buffer, b.byteOffset, n) : new Int32Array(b.slice().buffer, 0, n);
     }
   };
   return {
@@ -203,17 +211,19 @@ export function parseContainer(bytes: Uint8Array): Container {
       if (!(t instanceof Float32Array)) throw new BundleError(`bundle is corrupted: tensor ${name} should be floating point`);
       return t;
     },
+    halves(name) {
+      const e = manifest.tensors?.[name];
+      if (e?.dtype !== 'f16') return undefined;
+      const b = blob('tensor', e, name);
+      const n = e.shape.reduce((a, x) => a * x, 1);
+      if (n * 2 !== b.length) throw new BundleError(`bundle is corrupted: tensor ${name} (f16 [${e.shape.join(', ')}]) does not fit its ${b.length} bytes`);
+      return b.byteOffset % 2 === 0 ? new Uint16Array(b.buffer, b.byteOffset, n) : new Uint16Array(b.slice().buffer);
+    },
     strings(name) {
       const e = manifest.strings?.[name];
       return decodeFrontCoded(blob('string list', e, name), e!.count, name);
     },
   };
-}
-
-/** An ArrayBuffer holding exactly `b` (no copy when it already starts on a 4-byte boundary). */
-function aligned(b: Uint8Array): ArrayBuffer {
-  if (b.byteOffset % 4 === 0 && b.buffer instanceof ArrayBuffer) return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-  return b.slice().buffer;
 }
 
 export function align8(n: number): number {
@@ -314,7 +324,8 @@ let CRC_TABLES: Uint32Array[] | undefined;
 /**
  * CRC-32 (IEEE 802.3, as zlib and PNG), slicing-by-8: eight 256-entry tables let the loop take
  * eight bytes a step instead of one (a bundle's whole length is checked at every load; a 10 MB
- * transformer bundle took ~30 ms byte by byte).
+ * transformer bundle took ~30 ms byte by byte). Past 16 KB the same loop runs in the runtime's
+ * WebAssembly kernel (no bounds check per byte) where there is one.
  */
 export function crc32(b: Uint8Array): number {
   if (!CRC_TABLES) {
@@ -331,6 +342,10 @@ export function crc32(b: Uint8Array): number {
       CRC_TABLES.push(t);
     }
   }
+  if (b.length >= 1 << 14) {
+    const viaKernel = crc32Kernel(b, CRC_TABLES);
+    if (viaKernel !== undefined) return viaKernel;
+  }
   const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC_TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
   let c = 0xffffffff;
   let i = 0;
@@ -342,6 +357,18 @@ export function crc32(b: Uint8Array): number {
   }
   for (; i < b.length; i++) c = t0[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
+}
+
+let HALF_LUT: Float32Array | undefined;
+
+/** Every half bit pattern widened (256 KB, built once): a row read from an f16 table is one lookup a value. */
+export function halfLut(): Float32Array {
+  if (!HALF_LUT) {
+    const all = new Uint16Array(65536);
+    for (let i = 0; i < 65536; i++) all[i] = i;
+    HALF_LUT = halfToFloat(new Uint8Array(all.buffer), 65536);
+  }
+  return HALF_LUT;
 }
 
 /**

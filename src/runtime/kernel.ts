@@ -14,12 +14,14 @@ export interface Kernel {
   f32(): Float32Array;
   matvec(w: number, b: number, x: number, y: number, rows: number, cols: number): void;
   pqAdd(codes: number, wide: number, books: number, ids: number, n: number, M: number, K: number, sub: number, acc: number): void;
+  crc32(tables: number, data: number, len: number, crc: number): number;
 }
 
 interface Exports {
   memory: WebAssembly.Memory;
   matvec: Kernel['matvec'];
   pqAdd: Kernel['pqAdd'];
+  crc32: Kernel['crc32'];
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -42,7 +44,39 @@ export function kernel(): Kernel | undefined {
     f32: () => new Float32Array(ex.memory.buffer),
     matvec: ex.matvec,
     pqAdd: ex.pqAdd,
+    crc32: ex.crc32,
   };
+}
+
+/** Bytes checksummed per kernel call (copied into its memory first). */
+const CRC_CHUNK = 1 << 16;
+let crcState: { k: Kernel; tables: number; chunk: number } | null | undefined;
+
+/**
+ * CRC-32 of `b` by the kernel (slicing-by-8 tables `tables`, 8 x 256), or undefined where there
+ * is no kernel. The bytes go through the kernel's memory a 64 KB chunk at a time.
+ */
+export function crc32Kernel(b: Uint8Array, tables: readonly Uint32Array[]): number | undefined {
+  if (crcState === undefined) {
+    const k = kernel();
+    if (!k) crcState = null;
+    else {
+      const at = k.reserve(8 * 1024 + CRC_CHUNK);
+      const u32 = new Uint32Array(k.u8().buffer);
+      tables.forEach((t, i) => u32.set(t, at / 4 + i * 256));
+      crcState = { k, tables: at, chunk: at + 8 * 1024 };
+    }
+  }
+  if (!crcState) return undefined;
+  const { k, tables: tp, chunk } = crcState;
+  const mem = k.u8();
+  let c = 0xffffffff;
+  for (let o = 0; o < b.length; o += CRC_CHUNK) {
+    const part = b.subarray(o, Math.min(b.length, o + CRC_CHUNK));
+    mem.set(part, chunk);
+    c = k.crc32(tp, chunk, part.length, c) >>> 0;
+  }
+  return (c ^ 0xffffffff) >>> 0;
 }
 
 function compile(): WebAssembly.Module | null {

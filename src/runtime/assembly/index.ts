@@ -58,3 +58,29 @@ export function pqAdd(codes: usize, wide: i32, books: usize, ids: usize, n: i32,
     }
   }
 }
+
+/**
+ * CRC-32 (IEEE) of len bytes at data, continuing `crc` (pass the running value, pre-inverted as
+ * zlib does internally), slicing-by-8 over the 8 x 256 u32 tables at `tables`. The JS loop does
+ * the same but pays a bounds check per byte; a bundle is checked whole at every load.
+ */
+export function crc32(tables: usize, data: usize, len: i32, crc: u32): u32 {
+  let c = crc;
+  let i = 0;
+  const end8 = len & ~7;
+  for (; i < end8; i += 8) {
+    const p = data + <usize>i;
+    const lo = c ^ load<u32>(p);
+    const hi = load<u32>(p, 4);
+    c = load<u32>(tables + (7 * 256 + (lo & 0xff)) * 4) ^
+      load<u32>(tables + (6 * 256 + ((lo >>> 8) & 0xff)) * 4) ^
+      load<u32>(tables + (5 * 256 + ((lo >>> 16) & 0xff)) * 4) ^
+      load<u32>(tables + (4 * 256 + (lo >>> 24)) * 4) ^
+      load<u32>(tables + (3 * 256 + (hi & 0xff)) * 4) ^
+      load<u32>(tables + (2 * 256 + ((hi >>> 8) & 0xff)) * 4) ^
+      load<u32>(tables + (256 + ((hi >>> 16) & 0xff)) * 4) ^
+      load<u32>(tables + (hi >>> 24) * 4);
+  }
+  for (; i < len; i++) c = load<u32>(tables + ((c ^ <u32>load<u8>(data + <usize>i)) & 0xff) * 4) ^ (c >>> 8);
+  return c;
+}
