@@ -20,7 +20,7 @@ export const command: Command = {
   usage: '--model DIR --method METHOD[,METHOD] [--mode posthoc|retrain|joint] [--train PATH [--dev PATH]] --out DIR [--overwrite] [--json]',
   options: {
     model: { type: 'string', help: 'the model folder to compress' },
-    method: { type: 'string', help: 'f16, int8, int4, lowrank, pq, codes, prune; prune combines with one other (prune,pq)' },
+    method: { type: 'string', help: 'f16, int8, int4, lowrank, pq, codes, prune; prune combines with one other (prune,pq); int8-linear (a transformer\'s encoder linear layers as int8) with any (pq,int8-linear)' },
     mode: { type: 'string', help: 'posthoc, retrain or joint (default: joint with --train, else posthoc)' },
     train: { type: 'string', help: 'labelled task data for retrain / joint' },
     dev: { type: 'string', help: 'dev data (default: the train data\'s dev split, if any)' },
@@ -80,6 +80,7 @@ export const command: Command = {
       console.log(`${report.out}: ${report.methods.join(',')} (${report.mode})`);
       console.log(`  model      ${mb(report.before.bytes_on_disk)} -> ${mb(report.after.bytes_on_disk)}`);
       console.log(`  embeddings ${mb(report.before.embedding_bytes)} -> ${mb(report.after.embedding_bytes)} (${(100 * (1 - report.embedding_ratio)).toFixed(2)}% smaller)`);
+      if (report.after.linear_bytes !== report.before.linear_bytes) console.log(`  encoder linear layers ${mb(report.before.linear_bytes)} -> ${mb(report.after.linear_bytes)}`);
       if (report.before.dev_accuracy !== undefined) console.log(`  dev acc.   ${report.before.dev_accuracy.toFixed(4)} -> ${report.after.dev_accuracy!.toFixed(4)}`);
     }
     return 0;
