@@ -218,6 +218,7 @@ export function attentionPacked(s0: i32, s1: i32, offsets: usize, heads: i32, d:
 // ------------------------------------------------------------------ int8
 
 const NR: i32 = 32; // output channels per packed panel (native/infer.c Q8_NR)
+const MC: i32 = 64; // rows per block of q8Gemm (even: rows go in pairs)
 
 @inline
 function q8Round(v: f32): i32 {
@@ -306,47 +307,51 @@ export function q8Gemm(M: i32, N: i32, K: i32, Kp: i32, qa: usize, sa: usize, pa
   const panelBytes = <usize>NR * <usize>K4 * 4;
   const rowBytes = <usize>Kp << 1;
   const yRow = <usize>N << 2;
-  for (let p = p0; p < p1; p++) {
-    const panel = packed + <usize>p * panelBytes;
-    const nBase = p * NR;
-    for (let m = 0; m < M; m += 2) {
-      const two = m + 1 < M;
-      const a0 = qa + <usize>m * rowBytes;
-      const a1 = two ? a0 + rowBytes : a0;
-      const s0 = load<f32>(sa + (<usize>m << 2));
-      const s1 = two ? load<f32>(sa + (<usize>(m + 1) << 2)) : s0;
-      for (let c = 0; c < NR; c += 8) {
-        const n0 = nBase + c;
-        if (n0 >= N) break;
-        let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c02 = i32x4.splat(0), c03 = i32x4.splat(0);
-        let c10 = i32x4.splat(0), c11 = i32x4.splat(0), c12 = i32x4.splat(0), c13 = i32x4.splat(0);
-        let wp = panel + (<usize>c << 2);
-        for (let k4 = 0; k4 < K4; k4++) {
-          const wa = v128.load(wp);
-          const wb = v128.load(wp, 16);
-          const wa0 = i16x8.extend_low_i8x16_s(wa), wa1 = i16x8.extend_high_i8x16_s(wa);
-          const wb0 = i16x8.extend_low_i8x16_s(wb), wb1 = i16x8.extend_high_i8x16_s(wb);
-          const o = <usize>k4 << 3;
-          const x0 = v128.load64_splat(a0 + o);
-          const x1 = v128.load64_splat(a1 + o);
-          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, wa0));
-          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, wa1));
-          c02 = i32x4.add(c02, i32x4.dot_i16x8_s(x0, wb0));
-          c03 = i32x4.add(c03, i32x4.dot_i16x8_s(x0, wb1));
-          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, wa0));
-          c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, wa1));
-          c12 = i32x4.add(c12, i32x4.dot_i16x8_s(x1, wb0));
-          c13 = i32x4.add(c13, i32x4.dot_i16x8_s(x1, wb1));
-          wp += <usize>NR * 4;
-        }
-        const y0 = y + <usize>m * yRow;
-        const nw = N - n0;
-        q8Store(pairSum(c00, c01), s0, scales, bias, y0, n0, nw);
-        q8Store(pairSum(c02, c03), s0, scales, bias, y0, n0 + 4, nw - 4);
-        if (two) {
-          const y1 = y0 + yRow;
-          q8Store(pairSum(c10, c11), s1, scales, bias, y1, n0, nw);
-          q8Store(pairSum(c12, c13), s1, scales, bias, y1, n0 + 4, nw - 4);
+  // Blocks of MC rows (their int16 codes stay in L2) pass over every panel of this job in turn.
+  for (let mc = 0; mc < M; mc += MC) {
+    const mEnd = min(mc + MC, M);
+    for (let p = p0; p < p1; p++) {
+      const panel = packed + <usize>p * panelBytes;
+      const nBase = p * NR;
+      for (let m = mc; m < mEnd; m += 2) {
+        const two = m + 1 < mEnd;
+        const a0 = qa + <usize>m * rowBytes;
+        const a1 = two ? a0 + rowBytes : a0;
+        const s0 = load<f32>(sa + (<usize>m << 2));
+        const s1 = two ? load<f32>(sa + (<usize>(m + 1) << 2)) : s0;
+        for (let c = 0; c < NR; c += 8) {
+          const n0 = nBase + c;
+          if (n0 >= N) break;
+          let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c02 = i32x4.splat(0), c03 = i32x4.splat(0);
+          let c10 = i32x4.splat(0), c11 = i32x4.splat(0), c12 = i32x4.splat(0), c13 = i32x4.splat(0);
+          let wp = panel + (<usize>c << 2);
+          for (let k4 = 0; k4 < K4; k4++) {
+            const wa = v128.load(wp);
+            const wb = v128.load(wp, 16);
+            const wa0 = i16x8.extend_low_i8x16_s(wa), wa1 = i16x8.extend_high_i8x16_s(wa);
+            const wb0 = i16x8.extend_low_i8x16_s(wb), wb1 = i16x8.extend_high_i8x16_s(wb);
+            const o = <usize>k4 << 3;
+            const x0 = v128.load64_splat(a0 + o);
+            const x1 = v128.load64_splat(a1 + o);
+            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, wa0));
+            c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, wa1));
+            c02 = i32x4.add(c02, i32x4.dot_i16x8_s(x0, wb0));
+            c03 = i32x4.add(c03, i32x4.dot_i16x8_s(x0, wb1));
+            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, wa0));
+            c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, wa1));
+            c12 = i32x4.add(c12, i32x4.dot_i16x8_s(x1, wb0));
+            c13 = i32x4.add(c13, i32x4.dot_i16x8_s(x1, wb1));
+            wp += <usize>NR * 4;
+          }
+          const y0 = y + <usize>m * yRow;
+          const nw = N - n0;
+          q8Store(pairSum(c00, c01), s0, scales, bias, y0, n0, nw);
+          q8Store(pairSum(c02, c03), s0, scales, bias, y0, n0 + 4, nw - 4);
+          if (two) {
+            const y1 = y0 + yRow;
+            q8Store(pairSum(c10, c11), s1, scales, bias, y1, n0, nw);
+            q8Store(pairSum(c12, c13), s1, scales, bias, y1, n0 + 4, nw - 4);
+          }
         }
       }
     }
