@@ -1,5 +1,5 @@
 /**
- * `slimtext compress --model DIR --method int8|int4|f16|lowrank|pq|codes|prune[,..] [--mode
+ * `slimtext compress --model DIR --method int8|int4|f16|lowrank|pq|codes|prune|int8-linear[,..] [--mode
  * posthoc|retrain|joint] [--train PATH [--dev PATH]] --out DIR`: argument parsing only; the work is
  * train/compress/compress.ts.
  */
@@ -16,7 +16,7 @@ export const command: Command = {
   name: NAME,
   summary:
     'Compress a model\'s embedding table (a DAN student\'s n-gram table, a transformer classifier\'s word embeddings): prune rows (DAN), then int8/int4/f16, low rank, product quantisation or additive codes; ' +
-    'post-hoc, retraining the rest of the model (retrain) or training the table with the task (joint).',
+    'post-hoc, retraining the rest of the model (retrain) or training the table with the task (joint); int8-linear stores a transformer\'s encoder linear layers as int8.',
   usage: '--model DIR --method METHOD[,METHOD] [--mode posthoc|retrain|joint] [--train PATH [--dev PATH]] --out DIR [--overwrite] [--json]',
   options: {
     model: { type: 'string', help: 'the model folder to compress' },

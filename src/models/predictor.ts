@@ -22,7 +22,7 @@ export interface PredictorOptions {
   /** How many labels or replies to return per input (default 1 for classifiers, 3 for replies). */
   topK?: number;
   batchSize?: number;
-  /** 'int8': dynamic int8 quantisation of the encoder's linear layers (BERT models, native backend). */
+  /** 'int8': dynamic int8 quantisation of the encoder's linear layers (BERT models; a model saved as int8 runs int8 anyway). */
   quantize?: Quantize;
 }
 
