@@ -147,6 +147,12 @@ test('int8-linear: bad uses are refused naming the flag', async () => {
   await assert.rejects(compressModel({ model: fp32, methods: 'int8-linear,int8-linear', out: join(dir, 'y') }), /--method.*named twice/);
   const train = classData(32, 8);
   await assert.rejects(compressModel({ model: i8, methods: 'pq', mode: 'joint', train, out: join(dir, 'z'), settings: { pqDsub: 8, pqBits: 3, kmeansIters: 2 } }), /--mode.*joint trains the model.*int8/);
+  // joint training of a table, then int8-linear on the trained weights
+  const joint = join(dir, 'joint');
+  const rj = await compressModel({ model: fp32, methods: 'pq,int8-linear', mode: 'joint', train, epochs: 1, lr: 1e-2, out: joint, settings: { pqDsub: 8, pqBits: 3, kmeansIters: 2 } });
+  assert.equal(rj.training!.epochs.length, 1);
+  assert.equal((await inspectModel(joint)).linear_format, 'int8');
+  assert.ok(hasInt8((await load(joint)).model.bert));
   // a table method on an int8 model post-hoc keeps the int8 encoder
   const pq = join(dir, 'pq');
   await compressModel({ model: i8, methods: 'pq', out: pq, settings: { pqDsub: 8, pqBits: 3, kmeansIters: 2 } });
