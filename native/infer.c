@@ -196,14 +196,15 @@ void st_q8_pack_codes(int64_t N, int64_t K, const int8_t *codes, int32_t *packed
   const int64_t K4 = (K + 3) / 4, Np = (N + Q8_NR - 1) / Q8_NR * Q8_NR;
   memset(packed, 0, sizeof(int32_t) * (size_t)(Np * K4));
   for (int64_t n = 0; n < N; n++) {
+    const int8_t *row = codes + n * K;
     int32_t cs = 0;
-    int8_t *panel = (int8_t *)(packed + (n / Q8_NR) * Q8_NR * K4);
-    for (int64_t k = 0; k < K; k++) {
-      const int8_t q = codes[n * K + k];
-      cs += q;
-      panel[((k / 4) * Q8_NR + n % Q8_NR) * 4 + k % 4] = q;
-    }
+    for (int64_t k = 0; k < K; k++) cs += row[k];
     colsum[n] = cs;
+    /* channel n's 4 k's of block k4 are one int32 of its panel: whole blocks copied, the tail left zero */
+    int32_t *dst = packed + (n / Q8_NR) * Q8_NR * K4 + n % Q8_NR;
+    const int64_t whole = K / 4;
+    for (int64_t k4 = 0; k4 < whole; k4++) memcpy(dst + k4 * Q8_NR, row + 4 * k4, 4);
+    if (whole < K4) memcpy(dst + whole * Q8_NR, row + 4 * whole, (size_t)(K - 4 * whole));
   }
 }
 

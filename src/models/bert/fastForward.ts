@@ -225,11 +225,9 @@ class Dense {
   constructor(parts: readonly Linear[], quantize: Quantize, private readonly be: Backend, private readonly k: InferKernels) {
     this.in = parts[0]!.inFeatures;
     this.out = parts.reduce((s, p) => s + p.outFeatures, 0);
-    const w = new Float32Array(this.out * this.in);
     const b = new Float32Array(this.out);
     let o = 0;
     for (const p of parts) {
-      w.set(p.weight.data, o * this.in);
       if (p.bias) b.set(p.bias.data, o);
       o += p.outFeatures;
     }
@@ -251,6 +249,12 @@ class Dense {
       k.q8PackCodes!(this.out, this.in, codes, packed, colsum);
       this.q8 = { packed, scales, colsum };
     } else {
+      const w = new Float32Array(this.out * this.in);
+      o = 0;
+      for (const p of parts) {
+        w.set(p.weight.data, o * this.in);
+        o += p.outFeatures;
+      }
       this.weight = w;
       if (k.f32Pack && k.f32GemmPacked) {
         this.packed = new Float32Array(f32PackedLength(this.out, this.in));
