@@ -10,6 +10,7 @@
 // which sums adjacent pairs exactly: each channel's int32 sum is two lanes, added at the end.
 
 import { expv, normCdfv, hsum, hmax } from './simdmath';
+import { lnApply } from './rows';
 
 // ------------------------------------------------------------------ row kernels
 
@@ -52,35 +53,10 @@ export function addBias(rows: i32, cols: i32, bias: usize, x: usize): void {
   }
 }
 
-/** y = LN(y) over one row whose values are in place, given their sum s (two-pass variance, as layerNorm). */
+/** y = LN(y) over one row whose values are in place, given their sum s (as layerNorm computes it). */
 @inline
 function lnFinish(cols: i32, s: f32, gamma: usize, beta: usize, eps: f32, y: usize): void {
-  const invCols: f32 = <f32>1 / <f32>cols;
-  const mu = s * invCols;
-  const vmu = f32x4.splat(mu);
-  let acc = f32x4.splat(0);
-  let j = 0;
-  for (; j + 4 <= cols; j += 4) {
-    const d = f32x4.sub(v128.load(y + (<usize>j << 2)), vmu);
-    acc = f32x4.add(acc, f32x4.mul(d, d));
-  }
-  let ss = hsum(acc);
-  for (; j < cols; j++) {
-    const d = load<f32>(y + (<usize>j << 2)) - mu;
-    ss += d * d;
-  }
-  const rs: f32 = <f32>1 / Mathf.sqrt(ss * invCols + eps);
-  const vrs = f32x4.splat(rs);
-  j = 0;
-  for (; j + 4 <= cols; j += 4) {
-    const o = <usize>j << 2;
-    const xh = f32x4.mul(f32x4.sub(v128.load(y + o), vmu), vrs);
-    v128.store(y + o, f32x4.add(f32x4.mul(xh, v128.load(gamma + o)), v128.load(beta + o)));
-  }
-  for (; j < cols; j++) {
-    const o = <usize>j << 2;
-    store<f32>(y + o, (load<f32>(y + o) - mu) * rs * load<f32>(gamma + o) + load<f32>(beta + o));
-  }
+  lnApply(cols, y, s * (<f32>1 / <f32>cols), gamma, beta, eps, y);
 }
 
 /** out = LN(a + b + c) per row (b or c may be 0: absent); out may alias a, b or c. */
