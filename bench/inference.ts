@@ -7,8 +7,14 @@
  * The encoder alone is timed (token ids in, last hidden state out) for every contender.
  *
  *   npx tsx bench/inference.ts [--rounds 3] [--threads 1,2] [--shapes base,small] [--base-texts 128]
- *     [--small-texts 872] [--singles 21] [--taped-shapes small] [--profile]
+ *     [--small-texts 872] [--singles 21] [--taped-shapes small] [--wasm-shapes base,small]
+ *     [--composed-shapes small] [--profile]
  *   --profile: adds the per-kernel split of the taped forward on one batch (--rounds 0: that alone)
+ *   wasm-fp32 / wasm-int8: the same path on the portable wasm backend (its fused kernels);
+ *   wasm-composed: wasm with its fused kernels taken away (each step composed from generic kernels,
+ *   what the wasm backend ran before). After the rounds, the time to prepare int8 weights from fp32
+ *   (quantise + pack) is set against preparing them from saved int8 codes (pack only; what loading a
+ *   `compress --method int8-linear` folder does), and the two are checked to give the same outputs.
  *
  * PyTorch (Debian python3-torch) runs in bench/torch_inference.py, which also exports the encoder
  * to ONNX with torch.onnx.export for onnxruntime-node.
@@ -20,7 +26,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { loadBackend, noGrad, setBackend } from '../src/engine/index.js';
+import { loadBackend, noGrad, setBackend, type Backend } from '../src/engine/index.js';
+import { quantizeEncoder } from '../src/models/bert/int8.js';
 import { BertModel, loadBert } from '../src/models/bert/model.js';
 import { FastBert } from '../src/models/bert/fastForward.js';
 import { lengthSortedBatches, padRows, tokenizeAll, type PaddedBatch, type TokenizedSet } from '../src/models/textBatch.js';
@@ -40,6 +47,8 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     // the taped forward (the path this one replaced) is slow at BERT-base size: by default timed on the small model only
     'taped-shapes': { type: 'string', default: 'small' },
+    'wasm-shapes': { type: 'string', default: 'base,small' },
+    'composed-shapes': { type: 'string', default: 'small' },
   },
 });
 const rounds = Number(values.rounds);
@@ -50,6 +59,7 @@ const PYTHON = process.env.SLIMTEXT_REF_PYTHON ?? '/usr/bin/python3';
 const BATCH = 128;
 
 const native = loadBackend('native');
+const wasm = loadBackend('wasm');
 setBackend(native);
 const tok = loadTokenizer(SMALL_DIR);
 const sentences = readFileSync(join(SHARED, 'data', 'sst2', 'test.tsv'), 'utf8').split('\n').slice(1).filter((l) => l.trim())
@@ -101,11 +111,11 @@ function timeSingles(w: Workload, run: (b: PaddedBatch) => void): number {
   return ms[Math.floor(ms.length / 2)]!;
 }
 
-function slimtext(name: string, w: Workload, run: (b: PaddedBatch) => void): Contender {
+function slimtext(name: string, w: Workload, run: (b: PaddedBatch) => void, be: Backend = native): Contender {
   return {
     name,
-    throughput: async (t) => (native.setThreads(t), timeBatches(w, run)),
-    latency: async (t) => (native.setThreads(t), timeSingles(w, run)),
+    throughput: async (t) => (be.setThreads(t), timeBatches(w, run)),
+    latency: async (t) => (be.setThreads(t), timeSingles(w, run)),
   };
 }
 
@@ -207,11 +217,18 @@ async function benchShape(label: string, model: BertModel, modelDir: string, nTe
   const ortC = await onnxRuntime(w, onnxPath);
   const fp32 = FastBert.prepare(model, { backend: native });
   const int8 = FastBert.prepare(model, { backend: native, quantize: 'int8' });
+  const onWasm = values['wasm-shapes']!.split(',').includes(label);
+  const composed = values['composed-shapes']!.split(',').includes(label);
+  const wFp32 = onWasm ? FastBert.prepare(model, { backend: wasm }) : undefined;
+  const wInt8 = onWasm ? FastBert.prepare(model, { backend: wasm, quantize: 'int8' }) : undefined;
+  const wComposed = composed ? FastBert.prepare(model, { backend: Object.create(wasm, { infer: { value: undefined } }) as Backend }) : undefined;
   model.train(false);
   const contenders: Contender[] = [
     slimtext('slimtext-fp32', w, (b) => fp32.lastHidden(b)),
     slimtext('slimtext-int8', w, (b) => int8.lastHidden(b)),
     ...(!taped ? [] : [slimtext('slimtext-taped', w, (b) => noGrad(() => model.encode(model.embed(b), model.maskFor(b))))]),
+    ...(wFp32 ? [slimtext('wasm-fp32', w, (b) => wFp32.lastHidden(b), wasm), slimtext('wasm-int8', w, (b) => wInt8!.lastHidden(b), wasm)] : []),
+    ...(wComposed ? [slimtext('wasm-composed', w, (b) => wComposed.lastHidden(b), wasm)] : []),
     ortC,
     torch,
   ];
@@ -221,6 +238,10 @@ async function benchShape(label: string, model: BertModel, modelDir: string, nTe
   const check = {
     fp32_vs_onnxruntime_max_abs: maxAbsDiffRows(fp32.lastHidden(b0).data, await ortC.outputs(b0), b0.lengths, b0.ids.shape[1]!, H),
     int8_vs_fp32_max_abs: maxAbsDiffRows(int8.lastHidden(b0).data, fp32.lastHidden(b0).data, b0.lengths, b0.ids.shape[1]!, H),
+    ...(wFp32 ? {
+      wasm_fp32_vs_native_fp32_max_abs: maxAbsDiffRows(wFp32.lastHidden(b0).data, fp32.lastHidden(b0).data, b0.lengths, b0.ids.shape[1]!, H),
+      wasm_int8_vs_native_int8_max_abs: maxAbsDiffRows(wInt8!.lastHidden(b0).data, int8.lastHidden(b0).data, b0.lengths, b0.ids.shape[1]!, H),
+    } : {}),
   };
   const figures = new Map<string, Figures>();
   for (let r = 0; r < rounds; r++) {
@@ -255,12 +276,31 @@ async function benchShape(label: string, model: BertModel, modelDir: string, nTe
       int8_vs_fp32_throughput: round(g('slimtext-int8', 'texts_per_s') / g('slimtext-fp32', 'texts_per_s'), 3),
       int8_vs_onnxruntime_throughput: round(g('slimtext-int8', 'texts_per_s') / g('onnxruntime', 'texts_per_s'), 3),
       ...(!taped ? {} : { fp32_vs_taped_throughput: round(g('slimtext-fp32', 'texts_per_s') / g('slimtext-taped', 'texts_per_s'), 3) }),
+      ...(!wFp32 ? {} : {
+        wasm_int8_vs_wasm_fp32_throughput: round(g('wasm-int8', 'texts_per_s') / g('wasm-fp32', 'texts_per_s'), 3),
+        wasm_int8_vs_wasm_fp32_latency: round(g('wasm-fp32', 'p50_ms') / g('wasm-int8', 'p50_ms'), 3),
+        native_fp32_vs_wasm_fp32_throughput: round(g('slimtext-fp32', 'texts_per_s') / g('wasm-fp32', 'texts_per_s'), 3),
+      }),
+      ...(!wComposed ? {} : { wasm_fp32_vs_composed_throughput: round(g('wasm-fp32', 'texts_per_s') / g('wasm-composed', 'texts_per_s'), 3) }),
       onnxruntime_vs_fp32_latency: round(g('onnxruntime', 'p50_ms') / g('slimtext-fp32', 'p50_ms'), 3),
       pytorch_vs_fp32_latency: round(g('pytorch', 'p50_ms') / g('slimtext-fp32', 'p50_ms'), 3),
     };
     results[`threads_${t}`] = row;
   }
   native.setThreads(1);
+  // int8 weights prepared from fp32 (quantise + pack) vs from saved codes (pack only), same outputs
+  const t0 = performance.now();
+  const atLoad = FastBert.prepare(model, { backend: native, quantize: 'int8' });
+  const prepareAtLoad = performance.now() - t0;
+  quantizeEncoder(model, native); // what compress --method int8-linear saves (weights become their dequantised values)
+  const t1 = performance.now();
+  const saved = FastBert.prepare(model, { backend: native });
+  const prepareSaved = performance.now() - t1;
+  const savedInt8 = {
+    source: saved.int8Source(),
+    prepare_ms_from_fp32: round(prepareAtLoad, 1), prepare_ms_from_saved_codes: round(prepareSaved, 1),
+    saved_vs_at_load_max_abs: maxAbsDiffRows(saved.lastHidden(b0).data, atLoad.lastHidden(b0).data, b0.lengths, b0.ids.shape[1]!, H),
+  };
   const profile = values.profile
     ? { taped_forward_batch128_1thread: profileRun(() => void noGrad(() => model.encode(model.embed(b0), model.maskFor(b0))), 3) }
     : {};
@@ -268,7 +308,7 @@ async function benchShape(label: string, model: BertModel, modelDir: string, nTe
     model: label === 'base' ? 'random BERT-base shape (12 x 768, 12 heads, 3072)' : 'bert-l4-h128-mlm',
     texts: w.set.lengths.length, tokens_per_text: round(w.tokensPerText, 1), batch: BATCH, singles: w.singles.length,
     int8_kernel: int8.int8Kernel(), torch: torch.version, onnxruntime: ort.env.versions?.node ?? 'unknown',
-    check, results, ...profile,
+    check, results, saved_int8: savedInt8, ...profile,
   };
 }
 

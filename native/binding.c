@@ -682,6 +682,38 @@ static napi_value q8_pack(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value q8_quantize(napi_env env, napi_callback_info info) {
+  ARGS("q8Quantize", 5);
+  int64_t lw, lq, ls;
+  const int64_t N = st_arg_size(&a, 0, "N", SIZE_MAX_I32);
+  const int64_t K = st_arg_size(&a, 1, "K", SIZE_MAX_I32);
+  const float *w = st_arg_f32(&a, 2, "weight", &lw, 0);
+  int8_t *codes = st_arg_i8(&a, 3, "codes", &lq);
+  float *scales = st_arg_f32(&a, 4, "scales", &ls, 0);
+  st_need(&a, "weight", lw, st_mul(N, K));
+  st_need(&a, "codes", lq, st_mul(N, K));
+  st_need(&a, "scales", ls, N);
+  if (a.failed) return NULL;
+  st_q8_quantize(N, K, w, codes, scales);
+  return NULL;
+}
+
+static napi_value q8_pack_codes(napi_env env, napi_callback_info info) {
+  ARGS("q8PackCodes", 5);
+  int64_t lq, lp, lc;
+  const int64_t N = st_arg_size(&a, 0, "N", SIZE_MAX_I32);
+  const int64_t K = st_arg_size(&a, 1, "K", SIZE_MAX_I32);
+  const int8_t *codes = st_arg_i8(&a, 2, "codes", &lq);
+  int32_t *packed = st_arg_i32(&a, 3, "packed", &lp);
+  int32_t *colsum = st_arg_i32(&a, 4, "colsum", &lc);
+  st_need(&a, "codes", lq, st_mul(N, K));
+  if (!a.failed) st_need(&a, "packed (q8PackedLength)", lp, st_q8_packed_len(N, K));
+  st_need(&a, "colsum", lc, N);
+  if (a.failed) return NULL;
+  st_q8_pack_codes(N, K, codes, packed, colsum);
+  return NULL;
+}
+
 static napi_value q8_gemm(napi_env env, napi_callback_info info) {
   ARGS("q8Gemm", 9);
   int64_t lx, lp, ls, lc, lb, ly;
@@ -789,6 +821,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       FN("attentionPacked", attention_packed),
       FN("q8Pack", q8_pack),
       FN("q8Gemm", q8_gemm),
+      FN("q8Quantize", q8_quantize),
+      FN("q8PackCodes", q8_pack_codes),
       FN("q8Kernel", q8_kernel),
       FN("f32Pack", f32_pack),
       FN("f32GemmPacked", f32_gemm_packed),

@@ -179,24 +179,41 @@ static inline int8_t q8_weight(float w, float inv) {
   return (int8_t)q;
 }
 
-void st_q8_pack(int64_t N, int64_t K, const float *w, int32_t *packed, float *scales, int32_t *colsum) {
-  const int64_t K4 = (K + 3) / 4, Np = (N + Q8_NR - 1) / Q8_NR * Q8_NR;
-  memset(packed, 0, sizeof(int32_t) * (size_t)(Np * K4));
+/* Per-output-channel quantisation: codes (N, K) row-major int8 and scales (N), as st_q8_pack rounds. */
+void st_q8_quantize(int64_t N, int64_t K, const float *w, int8_t *codes, float *scales) {
   for (int64_t n = 0; n < N; n++) {
     const float *row = w + n * K;
     float amax = 0.0f;
     for (int64_t k = 0; k < K; k++) amax = fabsf(row[k]) > amax ? fabsf(row[k]) : amax;
     const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
     scales[n] = amax / 127.0f;
-    int32_t cs = 0;
-    int8_t *panel = (int8_t *)(packed + (n / Q8_NR) * Q8_NR * K4);
-    for (int64_t k = 0; k < K; k++) {
-      const int8_t q = q8_weight(row[k], inv);
-      cs += q;
-      panel[((k / 4) * Q8_NR + n % Q8_NR) * 4 + k % 4] = q;
-    }
-    colsum[n] = cs;
+    for (int64_t k = 0; k < K; k++) codes[n * K + k] = q8_weight(row[k], inv);
   }
+}
+
+/* Lays int8 codes (N, K) out as st_q8_pack does (no rounding here: a saved int8 model loads as it was quantised). */
+void st_q8_pack_codes(int64_t N, int64_t K, const int8_t *codes, int32_t *packed, int32_t *colsum) {
+  const int64_t K4 = (K + 3) / 4, Np = (N + Q8_NR - 1) / Q8_NR * Q8_NR;
+  memset(packed, 0, sizeof(int32_t) * (size_t)(Np * K4));
+  for (int64_t n = 0; n < N; n++) {
+    const int8_t *row = codes + n * K;
+    int32_t cs = 0;
+    for (int64_t k = 0; k < K; k++) cs += row[k];
+    colsum[n] = cs;
+    /* channel n's 4 k's of block k4 are one int32 of its panel: whole blocks copied, the tail left zero */
+    int32_t *dst = packed + (n / Q8_NR) * Q8_NR * K4 + n % Q8_NR;
+    const int64_t whole = K / 4;
+    for (int64_t k4 = 0; k4 < whole; k4++) memcpy(dst + k4 * Q8_NR, row + 4 * k4, 4);
+    if (whole < K4) memcpy(dst + whole * Q8_NR, row + 4 * whole, (size_t)(K - 4 * whole));
+  }
+}
+
+void st_q8_pack(int64_t N, int64_t K, const float *w, int32_t *packed, float *scales, int32_t *colsum) {
+  int8_t *codes = malloc((size_t)(N * K) + 1);
+  if (!codes) abort();
+  st_q8_quantize(N, K, w, codes, scales);
+  st_q8_pack_codes(N, K, codes, packed, colsum);
+  free(codes);
 }
 
 /* One row of x as u8 (row stride Kp; the pad bytes meet zero weights) and its scale. */

@@ -94,6 +94,8 @@ void st_attention_packed(int64_t nSeq, const int32_t *offsets, int64_t heads, in
                          float *ctx);
 int64_t st_q8_packed_len(int64_t N, int64_t K);
 void st_q8_pack(int64_t N, int64_t K, const float *w, int32_t *packed, float *scales, int32_t *colsum);
+void st_q8_quantize(int64_t N, int64_t K, const float *w, int8_t *codes, float *scales);
+void st_q8_pack_codes(int64_t N, int64_t K, const int8_t *codes, int32_t *packed, int32_t *colsum);
 void st_q8_gemm(int64_t M, int64_t N, int64_t K, const float *x, const int32_t *packed, const float *scales,
                 const int32_t *colsum, const float *bias, float *y);
 int64_t st_f32_packed_len(int64_t N, int64_t K);

@@ -1,5 +1,5 @@
 /**
- * `slimtext compress --model DIR --method int8|int4|f16|lowrank|pq|codes|prune[,..] [--mode
+ * `slimtext compress --model DIR --method int8|int4|f16|lowrank|pq|codes|prune|int8-linear[,..] [--mode
  * posthoc|retrain|joint] [--train PATH [--dev PATH]] --out DIR`: argument parsing only; the work is
  * train/compress/compress.ts.
  */
@@ -16,11 +16,11 @@ export const command: Command = {
   name: NAME,
   summary:
     'Compress a model\'s embedding table (a DAN student\'s n-gram table, a transformer classifier\'s word embeddings): prune rows (DAN), then int8/int4/f16, low rank, product quantisation or additive codes; ' +
-    'post-hoc, retraining the rest of the model (retrain) or training the table with the task (joint).',
+    'post-hoc, retraining the rest of the model (retrain) or training the table with the task (joint); int8-linear stores a transformer\'s encoder linear layers as int8.',
   usage: '--model DIR --method METHOD[,METHOD] [--mode posthoc|retrain|joint] [--train PATH [--dev PATH]] --out DIR [--overwrite] [--json]',
   options: {
     model: { type: 'string', help: 'the model folder to compress' },
-    method: { type: 'string', help: 'f16, int8, int4, lowrank, pq, codes, prune; prune combines with one other (prune,pq)' },
+    method: { type: 'string', help: 'f16, int8, int4, lowrank, pq, codes, prune; prune combines with one other (prune,pq); int8-linear (a transformer\'s encoder linear layers as int8) with any (pq,int8-linear)' },
     mode: { type: 'string', help: 'posthoc, retrain or joint (default: joint with --train, else posthoc)' },
     train: { type: 'string', help: 'labelled task data for retrain / joint' },
     dev: { type: 'string', help: 'dev data (default: the train data\'s dev split, if any)' },
@@ -80,6 +80,7 @@ export const command: Command = {
       console.log(`${report.out}: ${report.methods.join(',')} (${report.mode})`);
       console.log(`  model      ${mb(report.before.bytes_on_disk)} -> ${mb(report.after.bytes_on_disk)}`);
       console.log(`  embeddings ${mb(report.before.embedding_bytes)} -> ${mb(report.after.embedding_bytes)} (${(100 * (1 - report.embedding_ratio)).toFixed(2)}% smaller)`);
+      if (report.after.linear_bytes !== report.before.linear_bytes) console.log(`  encoder linear layers ${mb(report.before.linear_bytes)} -> ${mb(report.after.linear_bytes)}`);
       if (report.before.dev_accuracy !== undefined) console.log(`  dev acc.   ${report.before.dev_accuracy.toFixed(4)} -> ${report.after.dev_accuracy!.toFixed(4)}`);
     }
     return 0;

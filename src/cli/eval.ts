@@ -52,7 +52,8 @@ export const command: Command = {
       warn: (l) => console.error(l), quantize: quantizeOption(args, NAME),
     });
     const info = await inspectModel(dir);
-    Object.assign(report, { bytes_on_disk: info.bytes_on_disk, embedding_bytes: info.embedding_bytes });
+    const int8 = info.linear_format === 'int8' ? 'saved' : quantizeOption(args, NAME) === 'int8' ? 'at-load' : 'none';
+    Object.assign(report, { bytes_on_disk: info.bytes_on_disk, embedding_bytes: info.embedding_bytes, linear_format: info.linear_format, linear_bytes: info.linear_bytes, int8 });
     if (flag(args, 'json')) {
       console.log(JSON.stringify(report));
     } else {

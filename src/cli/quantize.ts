@@ -6,7 +6,7 @@ export const QUANTIZE_OPTION = {
   quantize: {
     type: 'string' as const,
     default: 'none',
-    help: "int8: dynamic int8 quantisation of the encoder's linear layers at load (native backend; BERT models)",
+    help: "int8: dynamic int8 quantisation of the encoder's linear layers at load (BERT models; a folder saved by compress --method int8-linear is int8 already)",
   },
 };
 

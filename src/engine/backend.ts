@@ -221,6 +221,13 @@ export interface InferKernels {
    * y = float(acc - 128*colsum) * (max|x|/127) * scale + bias (bias may be null).
    */
   q8Gemm?(M: number, N: number, K: number, x: F32, packed: I32, scales: F32, colsum: I32, bias: F32 | null, y: F32): void;
+  /**
+   * q8Pack in two steps, for int8 weights saved in a model folder (compress --method int8-linear):
+   * q8Quantize writes the codes (N, K) row-major and the scales exactly as q8Pack rounds them, and
+   * q8PackCodes lays saved codes out as q8Pack does (no rounding: loading does not re-quantise).
+   */
+  q8Quantize?(N: number, K: number, weight: F32, codes: Int8Array, scales: F32): void;
+  q8PackCodes?(N: number, K: number, codes: Int8Array, packed: I32, colsum: I32): void;
   /** Which int8 microkernel runs here ('avx512-vnni', 'avx2' or 'portable'). */
   q8Kernel?(): string;
   /**

@@ -20,7 +20,7 @@ export { attention, multiHeadAttention, splitHeads, mergeHeads, additiveMask, ty
 export { crossEntropy, klDiv, mse, cosineSimilarity, type KlOptions } from './ops/losses.js';
 
 export { Module, Parameter } from './nn/module.js';
-export { Linear, type LinearOptions } from './nn/linear.js';
+export { Linear, type LinearOptions, type Int8Weight } from './nn/linear.js';
 export { Embedding, EmbeddingBag, type EmbeddingBagModuleOptions } from './nn/embedding.js';
 export { LayerNorm } from './nn/layerNorm.js';
 export { Dropout } from './nn/dropout.js';

@@ -15,7 +15,7 @@ import { lengthSortedBatches, padRows, type PaddedBatch, type TokenizedSet } fro
 export type EncodeRows = (encoder: BertModel, set: TokenizedSet, rows: Int32Array) => { last: Tensor; batch: PaddedBatch };
 
 export interface PlainEncodeOptions {
-  /** 'int8': dynamic int8 quantisation of the encoder's linear layers (native backend). */
+  /** 'int8': dynamic int8 quantisation of the encoder's linear layers (a model saved as int8 runs int8 anyway). */
   quantize?: Quantize;
 }
 

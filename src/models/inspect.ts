@@ -22,6 +22,10 @@ export interface ModelInfo {
   parameters: number;
   embedding_parameters: number;
   table: Record<string, unknown>;
+  /** How the encoder's linear layers (Q, K, V, attention output, FFN) are stored: 'int8' (compress --method int8-linear), 'fp32', or 'none' (a DAN). */
+  linear_format: 'int8' | 'fp32' | 'none';
+  /** Bytes of those layers' weights as stored (int8 codes and their scales, or fp32), biases excluded. */
+  linear_bytes: number;
   compression: unknown;
   metrics: Record<string, unknown>;
 }
@@ -31,12 +35,21 @@ export function isEmbeddingTensor(name: string): boolean {
   return name.startsWith('embeddings.') || name.includes('.word_embeddings.');
 }
 
+/** An encoder linear layer's weight tensor, as fp32 or int8 codes and scales (the suffix is group 1). */
+const ENCODER_LINEAR = /encoder\.layer\.\d+\.(?:attention\.self\.(?:query|key|value)|attention\.output\.dense|intermediate\.dense|output\.dense)\.weight(_int8|_scale)?$/;
+
 export async function inspectModel(dir: string): Promise<ModelInfo> {
   const b = await readBundleManifest(dir);
   const m = b.manifest;
   const header = await readSafetensorsHeader(join(dir, m.weights));
-  let params = 0, embParams = 0, embBytes = 0;
+  let params = 0, embParams = 0, embBytes = 0, linBytes = 0, lin: ModelInfo['linear_format'] = 'none';
   for (const [name, t] of header.tensors) {
+    const l = ENCODER_LINEAR.exec(name);
+    if (l) {
+      linBytes += t.dataOffsets[1] - t.dataOffsets[0];
+      if (l[1] === '_int8') lin = 'int8';
+      else if (lin === 'none') lin = 'fp32';
+    }
     const n = t.shape.reduce((a, c) => a * c, 1);
     params += n;
     if (isEmbeddingTensor(name)) {
@@ -58,6 +71,8 @@ export async function inspectModel(dir: string): Promise<ModelInfo> {
     parameters: params,
     embedding_parameters: embParams,
     table,
+    linear_format: lin,
+    linear_bytes: linBytes,
     compression: (m.recipe as Record<string, unknown>).compression ?? null,
     metrics: m.metrics,
   };

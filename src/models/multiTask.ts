@@ -19,7 +19,7 @@
  */
 import { join } from 'node:path';
 import { noGrad } from '../engine/index.js';
-import { FastBert, type PackedHidden } from './bert/fastForward.js';
+import { FastBert, type PackedHidden, type Quantize } from './bert/fastForward.js';
 import { InputError } from '../errors.js';
 import { readBundle, type BundleManifest } from '../io/bundle.js';
 import { bertConfigToJson, parseBertConfig, type BertConfig } from '../io/hfCheckpoint.js';
@@ -121,14 +121,14 @@ export class MultiTaskModel {
    * per batch, each branch from the trunk's hidden state at its start layer, on the same inference
    * path as a standalone model (so the two are compared like for like).
    */
-  logits(set: TokenizedSet, tasks: readonly TaskBranch[], batchSize = 64): Float32Array[] {
+  logits(set: TokenizedSet, tasks: readonly TaskBranch[], batchSize = 64, quantize: Quantize = 'none'): Float32Array[] {
     const N = set.lengths.length;
     const out = tasks.map((t) => new Float32Array(N * t.spec.labels.length));
     const starts = [...new Set(tasks.map((t) => t.spec.start_layer))].sort((a, b) => a - b);
     const depth = starts.length ? starts[starts.length - 1]! : 0;
     const padId = this.tokenizer.padId >= 0 ? this.tokenizer.padId : 0;
-    const trunk = this.fastOf(this.trunk);
-    const branches = tasks.map((t) => this.fastOf(t.model.bert));
+    const trunk = this.fastOf(this.trunk, quantize);
+    const branches = tasks.map((t) => this.fastOf(t.model.bert, quantize));
     const modules = tasks.map((t) => t.model);
     const modes = modules.map((m) => m.training);
     modules.forEach((m) => m.train(false));
@@ -164,21 +164,21 @@ export class MultiTaskModel {
    * path a standalone model serves on, prepared once (a loaded model's weights do not change).
    * A branch's copy packs the trunk's layers too, unused: the trunk runs once, on its own copy.
    */
-  private readonly fast = new WeakMap<BertModel, FastBert>();
+  private readonly fast = { none: new WeakMap<BertModel, FastBert>(), int8: new WeakMap<BertModel, FastBert>() };
 
-  private fastOf(m: BertModel): FastBert {
-    let f = this.fast.get(m);
+  private fastOf(m: BertModel, quantize: Quantize): FastBert {
+    let f = this.fast[quantize].get(m);
     if (!f) {
-      f = FastBert.prepare(m);
-      this.fast.set(m, f);
+      f = FastBert.prepare(m, { quantize });
+      this.fast[quantize].set(m, f);
     }
     return f;
   }
 
   /** Texts -> for each chosen task, its softmax probabilities (N, C). */
-  probabilities(texts: readonly string[], tasks: readonly TaskBranch[], batchSize = 64): Float32Array[] {
+  probabilities(texts: readonly string[], tasks: readonly TaskBranch[], batchSize = 64, quantize: Quantize = 'none'): Float32Array[] {
     const set = tokenizeAll(this.tokenizer, texts, undefined, this.maxLength);
-    return this.logits(set, tasks, batchSize).map((l, k) => softmaxRows(l, tasks[k]!.spec.labels.length));
+    return this.logits(set, tasks, batchSize, quantize).map((l, k) => softmaxRows(l, tasks[k]!.spec.labels.length));
   }
 }
 

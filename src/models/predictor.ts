@@ -22,7 +22,7 @@ export interface PredictorOptions {
   /** How many labels or replies to return per input (default 1 for classifiers, 3 for replies). */
   topK?: number;
   batchSize?: number;
-  /** 'int8': dynamic int8 quantisation of the encoder's linear layers (BERT models, native backend). */
+  /** 'int8': dynamic int8 quantisation of the encoder's linear layers (BERT models; a model saved as int8 runs int8 anyway). */
   quantize?: Quantize;
 }
 
@@ -76,17 +76,19 @@ export class MultiTaskPredictor {
   readonly topK: number;
   readonly tasks: readonly TaskBranch[];
   private readonly batchSize: number;
+  private readonly quantize: Quantize;
 
   constructor(readonly mt: MultiTaskModel, tasks?: readonly string[], opts: PredictorOptions = {}) {
     this.tasks = mt.select(tasks);
     this.topK = Math.max(1, opts.topK ?? 1);
     this.batchSize = opts.batchSize ?? 64;
+    this.quantize = opts.quantize ?? 'none';
   }
 
   /** One object per input: task name -> its ranked labels, best first. */
   predict(texts: readonly string[]): Record<string, Ranked[]>[] {
     if (texts.length === 0) return [];
-    const probs = this.mt.probabilities(texts, this.tasks, this.batchSize);
+    const probs = this.mt.probabilities(texts, this.tasks, this.batchSize, this.quantize);
     const out: Record<string, Ranked[]>[] = texts.map(() => ({}));
     this.tasks.forEach((t, k) => {
       const labels = t.spec.labels;

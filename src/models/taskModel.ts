@@ -18,6 +18,7 @@ import { SequenceClassifier } from './classifier.js';
 import { POOLINGS, type Pooling } from './heads/pooling.js';
 import { SCORES, type Score } from './heads/similarity.js';
 import { tableFromSpec } from './tables/load.js';
+import { INT8_LINEAR_SCHEME, int8Tensors, loadInt8 } from './bert/int8.js';
 import type { TableSpec } from './tables/table.js';
 
 /** Where a classifier's word-embedding table's tensors live. */
@@ -77,6 +78,10 @@ export async function saveTaskModel(dir: string, tm: TaskModel, info: SaveInfo):
     for (const name of [...tensors.keys()]) if (name.startsWith(WORD_TABLE_PREFIX)) tensors.delete(name);
     for (const [name, t] of tm.model.bert.embeddings.word_embeddings.tensors(WORD_TABLE_PREFIX)) tensors.set(name, t);
   }
+  // int8 encoder layers (compress --method int8-linear) save their codes and scales instead of the weight.
+  const int8 = int8Tensors(tm.model);
+  for (const name of int8.replaces) tensors.delete(name);
+  for (const [name, t] of int8.tensors) tensors.set(name, t);
   const encoderJson = (b: BertModel) => ({ config: bertConfigToJson(b.currentConfig()), pooler: b.pooler !== undefined });
   const architecture: Record<string, unknown> =
     tm.task === 'reply'
@@ -99,6 +104,7 @@ export async function saveTaskModel(dir: string, tm: TaskModel, info: SaveInfo):
           max_length: tm.maxLength,
           ...(info.trunk ? { trunk: info.trunk } : {}),
           ...(wordTable ? { word_table: wordTable } : {}),
+          ...(int8.replaces.size ? { int8_linear: INT8_LINEAR_SCHEME } : {}),
         };
   return writeBundle(dir, {
     task: tm.task,
@@ -160,8 +166,12 @@ export async function loadTaskModel(dir: string): Promise<LoadedTaskModel> {
   }
   const weights = join(dir, m.weights);
   const names = new Set<string>(wordTableNames);
+  const int8 = loadInt8(tm.model, bundle.tensors, (field, why) => {
+    throw new InputError(weights, undefined, field, why);
+  });
+  for (const n of int8.used) names.add(n);
   for (const [name, p] of tm.model.namedParameters()) {
-    if (wordTableNames.has(name)) continue;
+    if (wordTableNames.has(name) || int8.weights.has(name)) continue;
     names.add(name);
     const t = bundle.tensors.get(name);
     if (!t) bad('weights', `${m.weights} has no tensor ${name}, which the architecture needs`);

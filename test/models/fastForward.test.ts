@@ -75,6 +75,15 @@ for (const [name, backend] of bertTestBackends()) {
     assert.ok(again.diff < 1e-5, `second batch: max |diff| ${again.diff}`);
   });
 
+  test(`[${name}] the kernels composed from generic ones (a backend without fused kernels) also equal the taped forward`, () => {
+    setBackend(backend);
+    const model = randomModel(3);
+    const plain = Object.create(backend, { infer: { value: undefined } }) as Backend;
+    const fast = FastBert.prepare(model, { backend: plain });
+    const r = compare(model, fast, SEQS, true);
+    assert.ok(r.diff < 1e-5, `composed: max |diff| ${r.diff}`);
+  });
+
   test(`[${name}] layer ranges compose: encode(0, 1) then (1, 3) equals (0, 3), input untouched`, () => {
     setBackend(backend);
     const model = randomModel(4);
@@ -95,7 +104,7 @@ for (const [name, backend] of bertTestBackends()) {
   });
 }
 
-// ------------------------------------------------------------------ int8 (native only)
+// ------------------------------------------------------------------ int8 (native and wasm)
 
 const native = ((): Backend | undefined => {
   try {
@@ -105,6 +114,15 @@ const native = ((): Backend | undefined => {
   }
 })();
 const nativeSkip = native?.infer?.q8Gemm ? false : 'the native addon (with its int8 kernels) is not built';
+const wasm = ((): Backend | undefined => {
+  try {
+    return loadBackend('wasm');
+  } catch {
+    return undefined;
+  }
+})();
+/** Every backend here with int8 kernels. */
+const int8Backends = ([['native', native], ['wasm', wasm]] as const).filter((b): b is readonly ['native' | 'wasm', Backend] => b[1]?.infer?.q8Gemm !== undefined);
 
 /** Round half to even, as C's nearbyintf in the default rounding mode. */
 function rint(x: number): number {
@@ -175,12 +193,64 @@ function maxRel(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-test('[native] q8Gemm equals a plain-JS reference of the same quantisation (odd sizes, every tile edge)', { skip: nativeSkip }, () => {
-  for (const [M, N, K] of [[1, 1, 1], [7, 33, 13], [13, 64, 96], [97, 70, 130]] as const) {
-    const c = q8Case(M * 1000 + N, M, N, K);
-    const d = maxRel(q8Run(native!, M, N, K, c), q8Reference(M, N, K, c.x, c.w, c.bias));
-    assert.ok(d < 1e-5, `${M}x${N}x${K}: max rel diff ${d}`);
-  }
+for (const [name, be] of int8Backends) {
+  test(`[${name}] q8Gemm equals a plain-JS reference of the same quantisation (odd sizes, every tile edge)`, () => {
+    for (const [M, N, K] of [[1, 1, 1], [7, 33, 13], [13, 64, 96], [97, 70, 130]] as const) {
+      const c = q8Case(M * 1000 + N, M, N, K);
+      const d = maxRel(q8Run(be, M, N, K, c), q8Reference(M, N, K, c.x, c.w, c.bias));
+      assert.ok(d < 1e-5, `${M}x${N}x${K}: max rel diff ${d}`);
+    }
+  });
+
+  test(`[${name}] q8Quantize + q8PackCodes give q8Pack's packed weight, scales and column sums`, () => {
+    const k = inferKernels(be);
+    const N = 45, K = 70;
+    const c = q8Case(11, 1, N, K);
+    const packed = new Int32Array(q8PackedLength(N, K)), scales = new Float32Array(N), colsum = new Int32Array(N);
+    k.q8Pack!(N, K, c.w, packed, scales, colsum);
+    const codes = new Int8Array(N * K), s2 = new Float32Array(N), p2 = new Int32Array(q8PackedLength(N, K)), cs2 = new Int32Array(N);
+    k.q8Quantize!(N, K, c.w, codes, s2);
+    k.q8PackCodes!(N, K, codes, p2, cs2);
+    assert.deepEqual(s2, scales);
+    assert.deepEqual(p2, packed);
+    assert.deepEqual(cs2, colsum);
+    assert.ok(codes.some((q) => q === 127 || q === -127), 'the largest weight of a channel maps to +-127');
+  });
+
+  test(`[${name}] the int8 path stays close to fp32 and names its kernel`, () => {
+    setBackend(be);
+    const model = randomModel(6);
+    const fp32 = FastBert.prepare(model, { backend: be });
+    const int8 = FastBert.prepare(model, { backend: be, quantize: 'int8' });
+    assert.match(int8.int8Kernel() ?? '', /^(avx512-vnni|avx2|portable|wasm-simd128)$/);
+    const b = batchOf(SEQS);
+    const d = maxAbsDiff(fp32.lastHidden(b).data, int8.lastHidden(b).data);
+    // LayerNorm outputs are O(1); int8 with per-row/per-channel scales moves them by a few hundredths
+    assert.ok(d > 0 && d < 0.15, `int8 vs fp32 max |diff| ${d}`);
+  });
+}
+
+test('native and wasm agree: int8 quantisation bit for bit, int8 GEMM and the int8 forward to 1e-5', { skip: native?.infer?.q8Gemm && wasm ? false : 'needs both backends built' }, () => {
+  const kn = inferKernels(native!), kw = inferKernels(wasm!);
+  const [M, N, K] = [37, 96, 200];
+  const c = q8Case(21, M, N, K);
+  const qn = new Int8Array(N * K), sn = new Float32Array(N), qw = new Int8Array(N * K), sw = new Float32Array(N);
+  kn.q8Quantize!(N, K, c.w, qn, sn);
+  kw.q8Quantize!(N, K, c.w, qw, sw);
+  assert.deepEqual(qw, qn);
+  assert.deepEqual(sw, sn);
+  // a weight packed by one backend runs on the other (one packed layout)
+  const packed = new Int32Array(q8PackedLength(N, K)), colsum = new Int32Array(N);
+  kn.q8PackCodes!(N, K, qn, packed, colsum);
+  const yn = new Float32Array(M * N), yw = new Float32Array(M * N);
+  kn.q8Gemm!(M, N, K, c.x, packed, sn, colsum, c.bias, yn);
+  kw.q8Gemm!(M, N, K, c.x, packed, sn, colsum, c.bias, yw);
+  assert.ok(maxRel(yw, yn) < 1e-6, `q8Gemm native vs wasm ${maxRel(yw, yn)}`);
+  const model = randomModel(8);
+  const b = batchOf(SEQS, true);
+  const hn = FastBert.prepare(model, { backend: native!, quantize: 'int8' }).lastHidden(b).data;
+  const hw = FastBert.prepare(model, { backend: wasm!, quantize: 'int8' }).lastHidden(b).data;
+  assert.ok(maxAbsDiff(hn, hw) < 1e-5, `int8 forward native vs wasm ${maxAbsDiff(hn, hw)}`);
 });
 
 test('[native] the portable and AVX2 int8 kernels give the VNNI kernel\'s results; the packed fp32 kernels agree', { skip: nativeSkip }, () => {
@@ -208,28 +278,4 @@ test('[native] the portable and AVX2 int8 kernels give the VNNI kernel\'s result
   // the packed fp32 kernels, AVX-512 and portable (both checked against the taped forward above)
   const d = maxRel(Float32Array.from(best.f32), Float32Array.from(portable.f32));
   assert.ok(d < 1e-5, `packed fp32 kernels differ by ${d}`);
-});
-
-test('[native] the int8 path stays close to fp32 and names its kernel', { skip: nativeSkip }, () => {
-  setBackend(native!);
-  const model = randomModel(6);
-  const fp32 = FastBert.prepare(model, { backend: native! });
-  const int8 = FastBert.prepare(model, { backend: native!, quantize: 'int8' });
-  assert.match(int8.int8Kernel() ?? '', /^(avx512-vnni|avx2|portable)$/);
-  const b = batchOf(SEQS);
-  const a = fp32.lastHidden(b).data;
-  const q = int8.lastHidden(b).data;
-  const d = maxAbsDiff(a, q);
-  // LayerNorm outputs are O(1); int8 with per-row/per-channel scales moves them by a few hundredths
-  assert.ok(d > 0 && d < 0.15, `int8 vs fp32 max |diff| ${d}`);
-});
-
-test('[wasm] int8 is refused with a clear message', () => {
-  let wasm: Backend;
-  try {
-    wasm = loadBackend('wasm');
-  } catch {
-    return;
-  }
-  assert.throws(() => FastBert.prepare(randomModel(7), { backend: wasm, quantize: 'int8' }), /int8 needs the native backend/);
 });

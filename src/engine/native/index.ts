@@ -37,7 +37,7 @@ const KERNELS: readonly (keyof NativeAddon)[] = [
 
 /** The fused inference kernels (infer.c); an addon without them runs the composed versions. */
 const INFER_KERNELS: readonly (keyof Required<InferKernels>)[] = [
-  'biasGelu', 'addBias', 'residualLayerNorm', 'embedLayerNorm', 'attentionPacked', 'q8Pack', 'q8Gemm', 'q8Kernel', 'f32Pack', 'f32GemmPacked',
+  'biasGelu', 'addBias', 'residualLayerNorm', 'embedLayerNorm', 'attentionPacked', 'q8Pack', 'q8Gemm', 'q8Quantize', 'q8PackCodes', 'q8Kernel', 'f32Pack', 'f32GemmPacked',
 ];
 
 let state: { backend: Backend } | { error: string } | undefined;

@@ -14,9 +14,21 @@ export interface LinearOptions {
   std?: number;
 }
 
+/**
+ * A weight saved as int8 (per output channel: weight[n, k] = codes[n, k] * scales[n]); the weight
+ * parameter then holds exactly those dequantised values, so every reader of it sees the model as
+ * saved, and the int8 inference path packs the codes as they are instead of re-quantising.
+ */
+export interface Int8Weight {
+  codes: Int8Array;
+  scales: Float32Array;
+}
+
 export class Linear extends Module {
   readonly weight: Parameter;
   readonly bias: Parameter | undefined;
+  /** The saved int8 form of `weight`; dropped when the module goes into training mode (training changes the weight). */
+  int8: Int8Weight | undefined;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, rng: Rng, opts: LinearOptions = {}) {
     super();
@@ -33,5 +45,10 @@ export class Linear extends Module {
 
   forward(x: Tensor): Tensor {
     return linear(x, this.weight, this.bias);
+  }
+
+  override train(on = true): this {
+    if (on) this.int8 = undefined;
+    return super.train(on);
   }
 }

@@ -36,4 +36,14 @@ export interface KernelExports {
   uniqueIds(ids: number, n: number, slot: number, uniq: number, table: number, cap: number): number;
   adam(n: number, p: number, g: number, m: number, v: number, lr: number, b1: number, b2: number, eps: number, wd: number, bc1: number, bc2: number): void;
   dropout(n: number, i0: number, threshold: number, seed: number, scale: number, x: number, y: number, mask: number): void;
+  // inference (assembly/infer.ts)
+  biasGelu(rows: number, cols: number, bias: number, x: number): void;
+  addBias(rows: number, cols: number, bias: number, x: number): void;
+  sumLayerNorm(rows: number, cols: number, a: number, b: number, c: number, gamma: number, beta: number, eps: number, out: number): void;
+  residualLayerNorm(rows: number, cols: number, x: number, bias: number, res: number, gamma: number, beta: number, eps: number, out: number): void;
+  attentionPacked(s0: number, s1: number, offsets: number, heads: number, d: number, qkv: number, ctx: number, scratch: number): void;
+  q8Quantize(N: number, K: number, w: number, codes: number, scales: number): void;
+  q8PackCodes(N: number, K: number, codes: number, packed: number, colsum: number): void;
+  q8QuantizeRows(m0: number, m1: number, K: number, Kp: number, x: number, qa: number, sa: number): void;
+  q8Gemm(M: number, N: number, K: number, Kp: number, qa: number, sa: number, packed: number, scales: number, bias: number, y: number, p0: number, p1: number): void;
 }

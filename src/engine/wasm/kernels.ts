@@ -7,11 +7,12 @@
  * small and each chunk's copy-in, compute and copy-out happen while it is still in cache. Sparse
  * kernels on embedding tables copy only the rows they touch.
  */
-import { BinaryOp, MAX_DIMS, UnaryOp, type Backend, type F32, type I32 } from '../backend.js';
+import { BinaryOp, MAX_DIMS, UnaryOp, type Backend, type F32, type I32, type InferKernels } from '../backend.js';
 import { OpError } from '../../errors.js';
 import { Arena } from './arena.js';
 import type { KernelExports } from './exports.js';
 import type { Job, ThreadPool } from './pool.js';
+import { wasmInferKernels } from './infer.js';
 
 export interface WasmBackendOptions {
   /** Threads to use by default (the calling thread plus workers from the pool). */
@@ -42,6 +43,8 @@ export class WasmBackend implements Backend {
   private nThreads: number;
   private readonly arena: Arena;
   private readonly scratchFloats: number;
+  /** The fused inference kernels (infer.ts): the no-tape forward path and int8. */
+  readonly infer: InferKernels;
 
   constructor(
     private readonly x: KernelExports,
@@ -53,6 +56,7 @@ export class WasmBackend implements Backend {
     this.scratchFloats = Math.ceil(x.gemmScratchBytes() / 4);
     this.nThreads = 1;
     this.setThreads(options.threads);
+    this.infer = wasmInferKernels({ x, arena: this.arena, run: (jobs) => this.runJobs(jobs), threads: () => this.usableThreads() });
   }
 
   threads(): number {
@@ -733,7 +737,7 @@ export class WasmBackend implements Backend {
 
 // ------------------------------------------------------------------ argument checks
 
-function counts(k: string, vals: Record<string, number>): void {
+export function counts(k: string, vals: Record<string, number>): void {
   for (const name in vals) {
     const v = vals[name];
     if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw new OpError(k, `${name} must be a non-negative 32-bit integer, got ${v}`);
@@ -741,13 +745,13 @@ function counts(k: string, vals: Record<string, number>): void {
 }
 
 /** Checks that arr is a Float32Array of at least `need` elements. */
-function floats(k: string, name: string, arr: unknown, need: number, what?: string): void {
+export function floats(k: string, name: string, arr: unknown, need: number, what?: string): void {
   if (!(arr instanceof Float32Array)) throw new OpError(k, `${name} must be a Float32Array, got ${describe(arr)}`);
   long(k, name, arr, need, what);
 }
 
 /** Checks that arr is an Int32Array of at least `need` elements. */
-function ints(k: string, name: string, arr: unknown, need: number, what?: string): void {
+export function ints(k: string, name: string, arr: unknown, need: number, what?: string): void {
   if (!(arr instanceof Int32Array)) throw new OpError(k, `${name} must be an Int32Array, got ${describe(arr)}`);
   long(k, name, arr, need, what);
 }
@@ -779,7 +783,7 @@ function span(batch: number, stride: number, rows: number, cols: number, ld: num
 }
 
 /** [lo, hi) ranges splitting [0, n) into up to `parts` pieces whose inner edges are multiples of `align`. */
-function splitRange(n: number, parts: number, align: number): [number, number][] {
+export function splitRange(n: number, parts: number, align: number): [number, number][] {
   const out: [number, number][] = [];
   let lo = 0;
   for (let i = 1; i <= parts && lo < n; i++) {

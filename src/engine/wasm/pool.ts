@@ -5,7 +5,7 @@
  */
 
 /** Kernels a worker may run, by index (the worker and the main thread share this list). */
-export const PARALLEL_KERNELS = ['gemm', 'unary', 'unaryBackward', 'adam'] as const;
+export const PARALLEL_KERNELS = ['gemm', 'unary', 'unaryBackward', 'adam', 'q8Gemm', 'attentionPacked', 'biasGelu'] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 
 /** One call of a wasm export with plain-number arguments (pointers, sizes, scalars). */

@@ -18,11 +18,12 @@ import { SlimtextError } from '../../errors.js';
 import type { BertModel } from './model.js';
 import { DenseNgramTable } from '../danTable.js';
 import { unitOffsets, type EmbeddingTable } from '../tables/table.js';
+import { hasInt8, quantizeWeight } from './int8.js';
 
 export type Quantize = 'none' | 'int8';
 
 export interface FastBertOptions {
-  /** 'int8': dynamic int8 quantisation of the encoder's linear layers (native backend only). */
+  /** 'int8': dynamic int8 quantisation of the encoder's linear layers (a model saved as int8 runs int8 regardless). */
   quantize?: Quantize;
   /** The backend to run on (default: the process-wide one). */
   backend?: Backend;
@@ -51,12 +52,12 @@ export class FastBert {
   private readonly intermediate: number;
   private ws = { rows: 0, qkv: new Float32Array(0), ctx: new Float32Array(0), t: new Float32Array(0), ffn: new Float32Array(0) };
 
-  private constructor(model: BertModel, readonly quantize: Quantize, private readonly be: Backend) {
+  private constructor(model: BertModel, readonly quantize: Quantize, private readonly be: Backend, private readonly savedInt8: boolean) {
     const c = model.config;
     if (c.hiddenAct !== 'gelu') throw new SlimtextError(`the inference path supports GELU encoders, this one uses ${c.hiddenAct}`);
     this.k = inferKernels(be);
-    if (quantize === 'int8' && !(this.k.q8Gemm && this.k.q8Pack)) {
-      throw new SlimtextError(`--quantize int8 needs the native backend's int8 kernels; the ${be.name} backend runs fp32 only`);
+    if (quantize === 'int8' && !(this.k.q8Gemm && this.k.q8Quantize && this.k.q8PackCodes)) {
+      throw new SlimtextError(`${this.savedInt8 ? "this model's encoder is saved as int8 (compress --method int8-linear) and" : '--quantize int8'} needs int8 kernels; the ${be.name} backend has none`);
     }
     this.hidden = c.hiddenSize;
     this.heads = c.numHeads;
@@ -80,7 +81,14 @@ export class FastBert {
 
   /** Prepares a model for inference (copies and packs its encoder weights). */
   static prepare(model: BertModel, opts: FastBertOptions = {}): FastBert {
-    return new FastBert(model, opts.quantize ?? 'none', opts.backend ?? getBackend());
+    // A model saved with int8 linear layers runs int8 whatever was asked (its codes are packed as saved).
+    const saved = hasInt8(model);
+    return new FastBert(model, saved ? 'int8' : opts.quantize ?? 'none', opts.backend ?? getBackend(), saved);
+  }
+
+  /** Where the int8 weights come from: 'saved' (the model folder's codes), 'quantized' (at prepare), or undefined in fp32. */
+  int8Source(): 'saved' | 'quantized' | undefined {
+    return this.quantize !== 'int8' ? undefined : this.savedInt8 ? 'saved' : 'quantized';
   }
 
   /** The embedding stage over a padded batch's real tokens: (sum of lengths, H). */
@@ -217,22 +225,36 @@ class Dense {
   constructor(parts: readonly Linear[], quantize: Quantize, private readonly be: Backend, private readonly k: InferKernels) {
     this.in = parts[0]!.inFeatures;
     this.out = parts.reduce((s, p) => s + p.outFeatures, 0);
-    const w = new Float32Array(this.out * this.in);
     const b = new Float32Array(this.out);
     let o = 0;
     for (const p of parts) {
-      w.set(p.weight.data, o * this.in);
       if (p.bias) b.set(p.bias.data, o);
       o += p.outFeatures;
     }
     this.bias = b;
     if (quantize === 'int8') {
-      const packed = new Int32Array(q8PackedLength(this.out, this.in));
+      // Per output channel, so quantising each part and concatenating equals quantising the concatenation;
+      // a part saved as int8 (compress --method int8-linear) brings its codes, the others are quantised here.
+      const codes = new Int8Array(this.out * this.in);
       const scales = new Float32Array(this.out);
+      o = 0;
+      for (const p of parts) {
+        const q = p.int8 ?? quantizeWeight(p.outFeatures, this.in, p.weight.data, be);
+        codes.set(q.codes, o * this.in);
+        scales.set(q.scales, o);
+        o += p.outFeatures;
+      }
+      const packed = new Int32Array(q8PackedLength(this.out, this.in));
       const colsum = new Int32Array(this.out);
-      k.q8Pack!(this.out, this.in, w, packed, scales, colsum);
+      k.q8PackCodes!(this.out, this.in, codes, packed, colsum);
       this.q8 = { packed, scales, colsum };
     } else {
+      const w = new Float32Array(this.out * this.in);
+      o = 0;
+      for (const p of parts) {
+        w.set(p.weight.data, o * this.in);
+        o += p.outFeatures;
+      }
       this.weight = w;
       if (k.f32Pack && k.f32GemmPacked) {
         this.packed = new Float32Array(f32PackedLength(this.out, this.in));

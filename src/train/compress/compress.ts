@@ -10,7 +10,8 @@ import type { Example, OpenOptions } from '../../data/index.js';
 import { loadAnyModel, isDan } from '../../models/anyModel.js';
 import { Dan } from '../../models/dan.js';
 import { withTable, pruneDan, type PruneInfo } from './prune.js';
-import { DEFAULT_SETTINGS, compressTable, parseMethods, type CompressSettings, type Method } from './methods.js';
+import { DEFAULT_SETTINGS, compressTable, parseMethods, type CompressSettings, type Method, type TableMethod } from './methods.js';
+import { INT8_LINEAR, applyInt8Linear, checkInt8Linear } from './int8Linear.js';
 import { DEFAULT_TRAIN, trainCompressed, type CompressTrainResult } from './train.js';
 import { readSplit, subsample } from '../tasks/taskData.js';
 import { inspectModel } from '../../models/inspect.js';
@@ -52,8 +53,8 @@ export interface CompressReport {
   out: string;
   methods: Method[];
   mode: CompressMode;
-  before: { bytes_on_disk: number; embedding_bytes: number; dev_accuracy?: number };
-  after: { bytes_on_disk: number; embedding_bytes: number; dev_accuracy?: number };
+  before: { bytes_on_disk: number; embedding_bytes: number; linear_bytes: number; dev_accuracy?: number };
+  after: { bytes_on_disk: number; embedding_bytes: number; linear_bytes: number; dev_accuracy?: number };
   embedding_ratio: number;
   prune?: PruneInfo;
   training?: CompressTrainResult;
@@ -75,6 +76,8 @@ export async function compressModel(o: CompressOptions): Promise<CompressReport>
     throw new InputError('--method', undefined, undefined, `prune removes n-grams from a DAN student's vocabulary; a ${tm.task} transformer's word-piece vocabulary cannot be pruned (use int8, int4, f16, lowrank, pq or codes)`);
   }
   const source = await readBundle(o.model);
+  checkInt8Linear(tm, o.model, methods, mode, source.manifest.recipe);
+  const tableMethods = methods.filter((m): m is Exclude<Method, typeof INT8_LINEAR> => m !== INT8_LINEAR);
   const before = await inspectModel(o.model);
   const train = o.train ? subsample((await readSplit(o.train, undefined, 'train', o.data, tm.task)).examples, o.maxTrain ?? 0, s.seed, 'compress') : undefined;
   const devAll = o.dev ? (await readSplit(o.dev, undefined, 'dev', o.data, tm.task)).examples : o.train ? await devOf(o.train, o.data, tm.task) : undefined;
@@ -88,7 +91,7 @@ export async function compressModel(o: CompressOptions): Promise<CompressReport>
   let training: CompressTrainResult | undefined;
   let accBefore: number | undefined, accAfter: number | undefined;
   const taskAware = train !== undefined && (o.fitWeights ?? 'count') === 'count';
-  const compressOne = (table: EmbeddingTable, m: Exclude<Method, 'prune'>, rowIds: () => Int32Array[]): EmbeddingTable => {
+  const compressOne = (table: EmbeddingTable, m: TableMethod, rowIds: () => Int32Array[]): EmbeddingTable => {
     const t = performance.now();
     const out = compressTable(table, m, s, taskAware ? rowCounts(table.rows, rowIds()) : undefined);
     log(`${m}: ${tableBytes(out)} table bytes (${((performance.now() - t) / 1000).toFixed(1)} s)`);
@@ -98,11 +101,15 @@ export async function compressModel(o: CompressOptions): Promise<CompressReport>
     methods, mode, settings: s, fit_weights: taskAware ? 'count' : 'none', source: o.model, ...(prune ? { prune } : {}), table: table.spec(),
     ...(training ? { training, train: o.train, train_rows: train!.length } : {}),
   });
-  const notes = [...source.manifest.notes, `embedding table compressed: ${methods.join(',')} (${mode})`];
+  const notes = [
+    ...source.manifest.notes,
+    ...(tableMethods.length ? [`embedding table compressed: ${tableMethods.join(',')} (${mode})`] : []),
+    ...(methods.includes(INT8_LINEAR) ? ['encoder linear layers stored as int8 (int8-linear): predict, eval, label and serve run the int8 path'] : []),
+  ];
   if (isDan(tm)) {
     let dan = tm.dan;
     accBefore = dev ? danAccuracy(dan, dev) : undefined;
-    for (const m of methods) {
+    for (const m of tableMethods) {
       if (m === 'prune') {
         ({ dan, info: prune } = pruneDan(dan, s));
         log(`pruned to ${prune.kept} n-grams (${prune.dropped} ${prune.fallout === 'bucket' ? `fall out to ${prune.buckets} buckets` : 'skipped'})`);
@@ -123,8 +130,9 @@ export async function compressModel(o: CompressOptions): Promise<CompressReport>
     const clsAcc = () => (dev ? classifierAccuracy(tm, dev) : undefined);
     accBefore = clsAcc();
     const tokens = () => tokenizeAll(tm.tokenizer, train!.map((e) => e.text), tm.task === 'pair' ? train!.map((e) => e.pair ?? '') : undefined, tm.maxLength).ids;
-    emb.setWordTable(compressOne(emb.word_embeddings, methods[0] as Exclude<Method, 'prune'>, tokens));
+    if (tableMethods.length) emb.setWordTable(compressOne(emb.word_embeddings, tableMethods[0] as TableMethod, tokens));
     if (mode !== 'posthoc') training = trainCompressedClassifier(tm, train!, dev, trainOpts(mode));
+    if (methods.includes(INT8_LINEAR)) log(`int8-linear: ${applyInt8Linear(tm)} encoder linear layers stored as int8`);
     accAfter = clsAcc();
     await saveTaskModel(o.out, tm, {
       tokenizerFiles: tokenizerFilesIn(o.model),
@@ -136,8 +144,8 @@ export async function compressModel(o: CompressOptions): Promise<CompressReport>
   const after = await inspectModel(o.out);
   return {
     out: o.out, methods, mode,
-    before: { bytes_on_disk: before.bytes_on_disk, embedding_bytes: before.embedding_bytes, ...(accBefore !== undefined ? { dev_accuracy: accBefore } : {}) },
-    after: { bytes_on_disk: after.bytes_on_disk, embedding_bytes: after.embedding_bytes, ...(accAfter !== undefined ? { dev_accuracy: accAfter } : {}) },
+    before: { bytes_on_disk: before.bytes_on_disk, embedding_bytes: before.embedding_bytes, linear_bytes: before.linear_bytes, ...(accBefore !== undefined ? { dev_accuracy: accBefore } : {}) },
+    after: { bytes_on_disk: after.bytes_on_disk, embedding_bytes: after.embedding_bytes, linear_bytes: after.linear_bytes, ...(accAfter !== undefined ? { dev_accuracy: accAfter } : {}) },
     embedding_ratio: after.embedding_bytes / before.embedding_bytes,
     ...(prune ? { prune } : {}), ...(training ? { training } : {}),
     seconds: (performance.now() - t0) / 1000,

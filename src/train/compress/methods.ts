@@ -14,8 +14,10 @@ import type { EmbeddingTable } from '../../models/tables/table.js';
 import { kmeans } from './kmeans.js';
 import { GUMBEL_DEFAULTS, learnCodes } from './gumbelCodes.js';
 
-export const METHODS = ['f16', 'int8', 'int4', 'lowrank', 'pq', 'codes', 'prune'] as const;
+export const METHODS = ['f16', 'int8', 'int4', 'lowrank', 'pq', 'codes', 'prune', 'int8-linear'] as const;
 export type Method = (typeof METHODS)[number];
+/** The methods that replace the embedding table (prune changes its rows, int8-linear the encoder: int8Linear.ts). */
+export type TableMethod = Exclude<Method, 'prune' | 'int8-linear'>;
 
 export interface CompressSettings {
   /** lowrank: rank of u [rows, rank] @ v [rank, dim]. */
@@ -51,9 +53,9 @@ export function parseMethods(spec: string): Method[] {
   const ms = spec.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (ms.length === 0) throw new OpError('--method', `needs one or more of ${METHODS.join(', ')}`);
   for (const m of ms) if (!(METHODS as readonly string[]).includes(m)) throw new OpError('--method', `unknown method '${m}' (known: ${METHODS.join(', ')})`);
-  const table = ms.filter((m) => m !== 'prune');
+  const table = ms.filter((m) => m !== 'prune' && m !== 'int8-linear');
   if (table.length > 1) throw new OpError('--method', `${table.join(' and ')} both replace the table; combine at most one of them with prune (e.g. prune,pq)`);
-  if (ms.indexOf('prune') > 0) throw new OpError('--method', 'prune must come first (prune,pq): it chooses the rows the other method then compresses');
+  if (ms.filter((m) => m !== 'int8-linear').indexOf('prune') > 0) throw new OpError('--method', 'prune must come first (prune,pq): it chooses the rows the other method then compresses');
   if (new Set(ms).size !== ms.length) throw new OpError('--method', `a method is named twice in ${spec}`);
   return ms as Method[];
 }
@@ -85,7 +87,7 @@ function codewords(flag: string, bits: number, rows: number): number {
  * the fit task-aware: k-means and the low-rank fit weigh each row by how often the task's data
  * uses it, so the centroids go where the task looks rather than to rows it never reads.
  */
-export function compressTable(table: EmbeddingTable, method: Exclude<Method, 'prune'>, s: CompressSettings, weights?: Float32Array): EmbeddingTable {
+export function compressTable(table: EmbeddingTable, method: TableMethod, s: CompressSettings, weights?: Float32Array): EmbeddingTable {
   if (table.kind !== 'dense') throw new InputError('--method', undefined, undefined, `the model's table is already ${table.kind}; ${method} needs a dense table: compress the uncompressed model instead`);
   const { rows, dim } = table;
   checkSettings(method, rows, dim, s);

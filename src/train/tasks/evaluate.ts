@@ -24,7 +24,7 @@ export interface EvalOptions {
   /** Seed of that sample and of the retrieval candidates (default 0). */
   seed?: number;
   warn?: (line: string) => void;
-  /** 'int8': dynamic int8 quantisation of the encoder's linear layers (BERT models, native backend). */
+  /** 'int8': dynamic int8 quantisation of the encoder's linear layers (BERT models; a model saved as int8 runs int8 anyway). */
   quantize?: Quantize;
 }
 

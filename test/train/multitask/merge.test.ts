@@ -15,7 +15,7 @@ import { changeBranches, mergeBranches } from '../../../src/train/multitask/merg
 import { loadMultiTask, type MultiTaskModel } from '../../../src/models/multiTask.js';
 import { loadAnyModel } from '../../../src/models/anyModel.js';
 import { loadTaskModel } from '../../../src/models/taskModel.js';
-import { classifierLogits, plainEncode } from '../../../src/models/inference.js';
+import { classifierLogits, plainEncode, softmaxRows } from '../../../src/models/inference.js';
 import { tokenizeAll } from '../../../src/models/textBatch.js';
 import { MultiTaskPredictor } from '../../../src/models/predictor.js';
 import { readBundle } from '../../../src/io/bundle.js';
@@ -86,6 +86,14 @@ test('a merged model answers each task exactly as its standalone branch, all tas
   const p = new MultiTaskPredictor(mt, ['length', 'animals']).predict(['the cat', 'hello big red small dog']);
   assert.deepEqual(Object.keys(p[0]!), ['length', 'animals']);
   assert.ok(['short', 'long'].includes(p[0]!.length![0]!.text));
+  // --quantize int8 reaches the trunk and the branches: the all-tasks pass equals each task's int8 view
+  const tasks = mt.select(['animals']);
+  const q8 = mt.probabilities(TEXTS, tasks, 16, 'int8')[0]!;
+  const fp = mt.probabilities(TEXTS, tasks, 16)[0]!;
+  const view = mt.view('animals');
+  const q8view = softmaxRows(classifierLogits(view.model, tokenizeAll(view.tokenizer, TEXTS, undefined, view.maxLength), 16, plainEncode(0, { quantize: 'int8' })), view.labels.length);
+  assert.ok(maxDiff(q8, q8view) <= 1e-5, `multi-task int8 vs view int8 ${maxDiff(q8, q8view)}`);
+  assert.ok(maxDiff(q8, fp) > 0 && maxDiff(q8, fp) < 0.1, `int8 vs fp32 ${maxDiff(q8, fp)}`);
   await assert.rejects(loadAnyModel(out), /multi-task model \(tasks: animals, length, animals1\): choose one with --task/);
   await assert.rejects(loadAnyModel(out, { task: 'nope' }), (e: Error) => e.message.includes(out) && /no task 'nope'/.test(e.message));
 });

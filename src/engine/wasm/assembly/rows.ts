@@ -171,38 +171,45 @@ export function logSoftmaxBackward(rows: i32, cols: i32, y: usize, dy: usize, dx
   }
 }
 
+/** y = (x - mu) * rstd * gamma + beta over one row, the variance taken about mu (second pass); returns rstd. y may be x. */
+@inline
+export function lnApply(cols: i32, x: usize, mu: f32, gamma: usize, beta: usize, eps: f32, y: usize): f32 {
+  const invCols: f32 = <f32>1 / <f32>cols;
+  const vmu = f32x4.splat(mu);
+  let acc = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    const d = f32x4.sub(v128.load(x + (<usize>j << 2)), vmu);
+    acc = f32x4.add(acc, f32x4.mul(d, d));
+  }
+  let ss = hsum(acc);
+  for (; j < cols; j++) {
+    const d = load<f32>(x + (<usize>j << 2)) - mu;
+    ss += d * d;
+  }
+  const rs: f32 = <f32>1 / Mathf.sqrt(ss * invCols + eps);
+  const vrs = f32x4.splat(rs);
+  j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    const o = <usize>j << 2;
+    const xh = f32x4.mul(f32x4.sub(v128.load(x + o), vmu), vrs);
+    v128.store(y + o, f32x4.add(f32x4.mul(xh, v128.load(gamma + o)), v128.load(beta + o)));
+  }
+  for (; j < cols; j++) {
+    const o = <usize>j << 2;
+    store<f32>(y + o, (load<f32>(x + o) - mu) * rs * load<f32>(gamma + o) + load<f32>(beta + o));
+  }
+  return rs;
+}
+
 /** y = (x - mean) * rstd * gamma + beta per row; writes mean[rows], rstd[rows]. Two-pass variance. */
 export function layerNorm(rows: i32, cols: i32, x: usize, gamma: usize, beta: usize, eps: f32, y: usize, mean: usize, rstd: usize): void {
   const rowBytes = <usize>cols << 2;
   const invCols: f32 = <f32>1 / <f32>cols;
   for (let r = 0; r < rows; r++) {
     const mu = rowSum(cols, x) * invCols;
-    const vmu = f32x4.splat(mu);
-    let acc = f32x4.splat(0);
-    let j = 0;
-    for (; j + 4 <= cols; j += 4) {
-      const d = f32x4.sub(v128.load(x + (<usize>j << 2)), vmu);
-      acc = f32x4.add(acc, f32x4.mul(d, d));
-    }
-    let ss = hsum(acc);
-    for (; j < cols; j++) {
-      const d = load<f32>(x + (<usize>j << 2)) - mu;
-      ss += d * d;
-    }
-    const rs: f32 = <f32>1 / Mathf.sqrt(ss * invCols + eps);
     store<f32>(mean + (<usize>r << 2), mu);
-    store<f32>(rstd + (<usize>r << 2), rs);
-    const vrs = f32x4.splat(rs);
-    j = 0;
-    for (; j + 4 <= cols; j += 4) {
-      const o = <usize>j << 2;
-      const xh = f32x4.mul(f32x4.sub(v128.load(x + o), vmu), vrs);
-      v128.store(y + o, f32x4.add(f32x4.mul(xh, v128.load(gamma + o)), v128.load(beta + o)));
-    }
-    for (; j < cols; j++) {
-      const o = <usize>j << 2;
-      store<f32>(y + o, (load<f32>(x + o) - mu) * rs * load<f32>(gamma + o) + load<f32>(beta + o));
-    }
+    store<f32>(rstd + (<usize>r << 2), lnApply(cols, x, mu, gamma, beta, eps, y));
     x += rowBytes;
     y += rowBytes;
   }
