@@ -43,7 +43,10 @@ test('an idle worker takes what is queued at once when max-wait is 0; batches fo
   const rest = [b.submit('m', ['b', 'c'], ['t']), b.submit('m', ['d', 'e', 'f'], ['t'])];
   assert.equal(b.depth, 5);
   f.batches[0]!.finish();
-  assert.deepEqual(await first, { results: [{ t: { label: 't:a', score: 1, top: [] } }], key: 'm@1' });
+  const a1 = await first;
+  assert.deepEqual({ results: a1.results, key: a1.key }, { results: [{ t: { label: 't:a', score: 1, top: [] } }], key: 'm@1' });
+  assert.equal(a1.timing.model, 1, "the worker's model time");
+  assert.ok(a1.timing.worker >= 0 && a1.timing.queue >= 0);
   await tick();
   assert.deepEqual(f.batches[1]!.inputs, ['b', 'c', 'd', 'e'], 'up to max-batch, across requests, in order');
   f.batches[1]!.finish();

@@ -63,6 +63,10 @@ test('every endpoint: probes, models, OpenAPI, metrics, predict, unknown routes'
       assert.equal(c.label, 'animal');
       assert.ok(c.score > 0.5 && c.score <= 1);
       assert.deepEqual(c.top, [{ label: c.label, score: c.score }]);
+      // Where the time went: queue, worker (model + thread hops), model, total (fastify's), in ms.
+      const timing = Object.fromEntries((p.headers.get('server-timing') ?? '').split(', ').map((x) => [x.split(';dur=')[0], Number(x.split(';dur=')[1])]));
+      assert.deepEqual(Object.keys(timing), ['queue', 'worker', 'model', 'total'], p.headers.get('server-timing') ?? 'no server-timing');
+      assert.ok(timing.model! > 0 && timing.model! <= timing.worker! && timing.worker! <= timing.total!, JSON.stringify(timing));
       const many = await post(`${s.url}/v1/models/${name}/predict`, { texts: ['hello', 'a red dog'], top_k: 2, tasks: ['classify'] });
       assert.equal(many.status, 200, many.text);
       assert.deepEqual(many.body.results.map((x: any) => x.classify.label), ['greeting', 'animal']);
