@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
+import { sharedFileArray } from '../engine/sharedWeights.js';
 import { InputError } from '../errors.js';
 import { makeDir, removeFile, removeStaleTemps, writeFileAtomic } from './atomic.js';
 import { encodeSafetensors, readSafetensors, type SafeTensor, type TensorToWrite } from './safetensors.js';
@@ -220,10 +221,10 @@ export async function readBundle(dir: string): Promise<Bundle> {
   return {
     dir,
     manifest,
-    tensors: file.tensors,
+    tensors: shareTensors(manifest.files[manifest.weights]!.sha256, file.tensors),
     async weightsOf(key) {
       const name = manifest.weight_files?.[key];
-      return name === undefined ? undefined : (await readSafetensors(join(dir, name))).tensors;
+      return name === undefined ? undefined : shareTensors(manifest.files[name]?.sha256 ?? name, (await readSafetensors(join(dir, name))).tensors);
     },
     data(name) {
       const p = bundleFile(dir, manifest, name);
@@ -233,6 +234,18 @@ export async function readBundle(dir: string): Promise<Bundle> {
     },
     path: (name) => bundleFile(dir, manifest, name),
   };
+}
+
+/**
+ * Inside a weight-sharing scope (engine/sharedWeights.ts: the server's workers) a weights file's
+ * tensors become the shared arrays named by the file's SHA-256 and the tensor; elsewhere unchanged.
+ */
+function shareTensors(fileSha: string, tensors: Map<string, SafeTensor>): Map<string, SafeTensor> {
+  for (const [name, t] of tensors) {
+    const d = t.data;
+    tensors.set(name, { ...t, data: sharedFileArray(fileSha, name, d) });
+  }
+  return tensors;
 }
 
 // ------------------------------------------------------------------------------------------------
