@@ -6,7 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { getBackend, withSharedWeights } from '../engine/index.js';
 import type { FromWorker, ModelKey, ToWorker } from './protocol.js';
-import { loadServedModel, type ServedModel } from './servedModel.js';
+import { loadServedModel, warmUp, type ServedModel } from './servedModel.js';
 
 const port = parentPort;
 if (!port) throw new Error('serve/worker runs as a worker thread');
@@ -32,7 +32,11 @@ async function handle(m: ToWorker): Promise<void> {
     models.delete(m.key);
   } else if (m.type === 'load') {
     try {
-      const load = () => loadServedModel(m.dir, { maxTopK: m.maxTopK });
+      const load = async () => {
+        const model = await loadServedModel(m.dir, { maxTopK: m.maxTopK });
+        warmUp(model);
+        return model;
+      };
       if (!m.share) {
         const model = await load();
         models.set(m.key, model);

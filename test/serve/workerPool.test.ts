@@ -48,6 +48,7 @@ test('shared weights: the second worker takes the first one\'s weights (no copy)
       assert.ok(a.weights && a.weights.size > 0, 'the first load shares its weights');
       for (const arr of a.weights.values()) assert.ok(arr.buffer instanceof SharedArrayBuffer, 'in SharedArrayBuffers');
       assert.ok(a.stats!.madeBytes > 0);
+      if (dir.includes('classify')) assert.ok([...a.weights.keys()].some((k) => k.startsWith('fast.packed(')), 'the packed inference weights are shared too');
       const b = await pool.load(w1!, 'm@1', dir, 5, a.weights);
       assert.equal(b.stats!.madeBytes, 0, `${dir}: the second load made no weights of its own`);
       assert.equal(b.stats!.adoptedBytes, a.stats!.madeBytes, 'it took every one');
