@@ -64,13 +64,36 @@ export function isSharedWeight(a: WeightArray): boolean {
   return scope?.names.has(a) ?? false;
 }
 
+/** True inside a sharing scope. */
+export function sharingWeights(): boolean {
+  return scope !== undefined;
+}
+
 /**
  * A weights file's tensor: outside a scope `data` itself; inside, the shared array named
- * `file/tensor` (`file` must name the content, e.g. a content-named weights file).
+ * `file/tensor` (`file` must name the content, e.g. the file's SHA-256). `data` already in shared
+ * memory (a file read into a SharedArrayBuffer) becomes that array as it is.
  */
 export function sharedFileArray<T extends WeightArray>(file: string, tensor: string, data: T): T {
   if (!scope) return data;
-  return take(scope, `${file}/${tensor}`, data.constructor as WeightArrayType, data.length, (a) => a.set(data)) as T;
+  return take(scope, `${file}/${tensor}`, data.constructor as WeightArrayType, data.length, (a) => a.set(data), data.buffer instanceof SharedArrayBuffer ? data : undefined) as T;
+}
+
+/**
+ * Inside a scope given another thread's record: that load's arrays of a weights file's tensors
+ * (named as sharedFileArray names them), when it has every one with the type and length wanted, so
+ * the file's data need not be read again; else undefined.
+ */
+export function recordedFileArrays(file: string, tensors: readonly { name: string; type: 'float' | 'int'; length: number }[]): WeightArray[] | undefined {
+  const s = scope;
+  if (!s?.from) return undefined;
+  const out: WeightArray[] = [];
+  for (const t of tensors) {
+    const a = s.from.get(`${file}/${t.name}`);
+    if (!a || a.length !== t.length || a.constructor !== (t.type === 'float' ? Float32Array : Int32Array)) return undefined;
+    out.push(a);
+  }
+  return tensors.map((t, i) => take(s, `${file}/${t.name}`, out[i]!.constructor as WeightArrayType, t.length, () => undefined));
 }
 
 /**
@@ -88,7 +111,8 @@ export function sharedDerivedArray<T extends WeightArray>(what: string, sources:
   return take(s, `${what}(${names.join(',')})`, type as unknown as WeightArrayType, length, fill as (a: WeightArray) => void) as T;
 }
 
-function take(s: Scope, name: string, type: WeightArrayType, length: number, fill: (a: WeightArray) => void): WeightArray {
+/** The shared array `name`: the record's, else `ready` (already in shared memory), else a new one filled. */
+function take(s: Scope, name: string, type: WeightArrayType, length: number, fill: (a: WeightArray) => void, ready?: WeightArray): WeightArray {
   const bytes = length * type.BYTES_PER_ELEMENT;
   const had = s.from?.get(name) ?? s.record.get(name);
   let a: WeightArray;
@@ -96,8 +120,8 @@ function take(s: Scope, name: string, type: WeightArrayType, length: number, fil
     a = had;
     if (s.from?.get(name) === had && !s.record.has(name)) s.stats.adoptedBytes += bytes;
   } else {
-    a = new type(new SharedArrayBuffer(bytes));
-    fill(a);
+    a = ready ?? new type(new SharedArrayBuffer(bytes));
+    if (!ready) fill(a);
     s.stats.madeBytes += bytes;
   }
   s.record.set(name, a);
