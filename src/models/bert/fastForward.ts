@@ -13,7 +13,7 @@
  *
  * The prepared copy does not follow later changes to the model's parameters: prepare again.
  */
-import { Tensor, getBackend, inferKernels, q8PackedLength, f32PackedLength, sharedDerivedArray, type Backend, type InferKernels, type Linear } from '../../engine/index.js';
+import { Tensor, getBackend, inferKernels, q8PackedLength, f32PackedLength, isSharedWeight, sharedDerivedArray, type Backend, type InferKernels, type Linear } from '../../engine/index.js';
 import { SlimtextError } from '../../errors.js';
 import type { BertModel } from './model.js';
 import { DenseNgramTable } from '../danTable.js';
@@ -228,8 +228,10 @@ class Dense {
           o += p.outFeatures;
         });
       });
-    const w = concat('fast.weight', parts.map((p) => p.weight.data), this.in);
-    this.bias = concat(`fast.bias[${parts.map((p) => (p.bias ? 1 : 0)).join('')}]`, parts.map((p) => p.bias?.data), 1);
+    // A single shared weight is read-only (nothing trains it), so it needs no copy to stay as prepared.
+    const one = parts.length === 1 ? parts[0]! : undefined;
+    const w = one && isSharedWeight(one.weight.data) ? one.weight.data : concat('fast.weight', parts.map((p) => p.weight.data), this.in);
+    this.bias = one?.bias && isSharedWeight(one.bias.data) ? one.bias.data : concat(`fast.bias[${parts.map((p) => (p.bias ? 1 : 0)).join('')}]`, parts.map((p) => p.bias?.data), 1);
     if (quantize === 'int8') {
       const len = q8PackedLength(this.out, this.in);
       const packed = sharedDerivedArray('fast.q8', [w], Int32Array, len + 2 * this.out, (a) => {
