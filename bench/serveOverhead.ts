@@ -15,7 +15,9 @@
  *   - floor: a bare fastify route (no schema, no worker, no model; it answers a canned predict-shaped
  *     body) on the same machine, same client: what loopback HTTP and fastify alone cost.
  * The client is a raw keep-alive socket (no HTTP library on the client side), one request in flight.
- * Rounds alternate the contenders (order rotated each round); figures are medians over rounds.
+ * The three are interleaved text by text (model, server, floor; order rotated each round), so they
+ * share the machine's load; figures are medians over rounds. Also `in_request_overhead_p50`: p50 of
+ * each answer's own total - model (the server's cost without the model's run-to-run noise).
  *
  * Memory (--memory): RSS of `slimtext serve` after loading and answering a few requests, with 1 and 2
  * workers, --share-weights off and on, for the BERT-base-shaped classifier and a DAN with a large
@@ -148,73 +150,78 @@ console.log(JSON.stringify({ url: 'http://127.0.0.1:' + app.server.address().por
 `;
 
 // ---- overhead
-interface Sample {
-  client: number;
-  t: Record<string, number>;
+function timing(r: Reply, path: string): Record<string, number> {
+  if (r.status !== 200) throw new Error(`${path}: ${r.status} ${r.body}`);
+  return serverTiming(r.head);
 }
-async function requests(url: string, path: string, texts: readonly string[], n: number): Promise<Sample[]> {
-  const c = connect(url);
-  await c.ready;
+
+/**
+ * One round: for each text, the model in this process, a request to the server and one to the floor,
+ * one after another (order rotated per round), so the three see the same machine load.
+ */
+async function round(model: Awaited<ReturnType<typeof loadServedModel>>, serveUrl: string, helloUrl: string, texts: readonly string[], n: number, rotate: number): Promise<Record<string, number>> {
+  const path = '/v1/models/m/predict';
+  const serve = connect(serveUrl);
+  const hello = connect(helloUrl);
+  await Promise.all([serve.ready, hello.ready]);
+  const m: number[] = [];
+  const s: { client: number; t: Record<string, number> }[] = [];
+  const h: { client: number; t: Record<string, number> }[] = [];
   try {
-    for (let i = 0; i < 20; i++) await c.post(path, JSON.stringify({ text: texts[i % texts.length] }));
-    const out: Sample[] = [];
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      const r = await c.post(path, JSON.stringify({ text: texts[i % texts.length] }));
-      const client = performance.now() - t0;
-      if (r.status !== 200) throw new Error(`${path}: ${r.status} ${r.body}`);
-      out.push({ client, t: serverTiming(r.head) });
-    }
-    return out;
+    const steps = [
+      async (text: string) => {
+        const t0 = performance.now();
+        model.predict([text], ['classify']);
+        m.push(performance.now() - t0);
+      },
+      async (text: string) => {
+        const t0 = performance.now();
+        const r = await serve.post(path, JSON.stringify({ text }));
+        s.push({ client: performance.now() - t0, t: timing(r, path) });
+      },
+      async (text: string) => {
+        const t0 = performance.now();
+        const r = await hello.post(path, JSON.stringify({ text }));
+        h.push({ client: performance.now() - t0, t: timing(r, path) });
+      },
+    ];
+    for (let i = 0; i < 10; i++) for (const f of steps) await f(texts[i]!);
+    m.length = s.length = h.length = 0;
+    for (let i = 0; i < n; i++) for (let k = 0; k < steps.length; k++) await steps[(k + rotate) % steps.length]!(texts[i % texts.length]!);
   } finally {
-    c.close();
+    serve.close();
+    hello.close();
   }
+  const row: Record<string, number> = {
+    model_p50: p50(m),
+    server_total_p50: p50(s.map((x) => x.t.total!)),
+    server_client_p50: p50(s.map((x) => x.client)),
+    worker_model_p50: p50(s.map((x) => x.t.model!)),
+    hop_p50: p50(s.map((x) => x.t.worker! - x.t.model!)),
+    queue_p50: p50(s.map((x) => x.t.queue!)),
+    http_p50: p50(s.map((x) => x.t.total! - x.t.worker! - x.t.queue!)),
+    in_request_overhead_p50: p50(s.map((x) => x.t.total! - x.t.model!)),
+    floor_total_p50: p50(h.map((x) => x.t.total!)),
+    floor_client_p50: p50(h.map((x) => x.client)),
+  };
+  row.overhead_ms = row.server_total_p50! - row.model_p50!;
+  row.overhead_ratio = row.overhead_ms / row.model_p50!;
+  row.client_overhead_ratio = (row.server_client_p50! - row.model_p50!) / row.model_p50!;
+  return row;
 }
 
 async function overhead(shape: 'small' | 'base', texts: readonly string[], n: number, rounds: number) {
   const dir = join(tmp, `classifier-${shape}`);
   log(`${shape}: writing the classifier`);
   await writeClassifier(dir, shape);
-  const be = getBackend();
-  be.setThreads(1);
+  getBackend().setThreads(1);
   const model = await loadServedModel(dir);
   const serve = await startChild(serveArgs({ m: dir }, ['--workers', '2']));
   const hello = await startChild(['--input-type=module', '-e', HELLO]);
   const rows: Record<string, number>[] = [];
   try {
-    const inProcess = () => {
-      for (let i = 0; i < 10; i++) model.predict([texts[i]!], ['classify']);
-      const ts: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const s = performance.now();
-        model.predict([texts[i % texts.length]!], ['classify']);
-        ts.push(performance.now() - s);
-      }
-      return ts;
-    };
     for (let r = 0; r < rounds; r++) {
-      const row: Record<string, number> = {};
-      const steps: [string, () => Promise<void>][] = [
-        ['model', async () => void (row.model_p50 = p50(inProcess()))],
-        ['serve', async () => {
-          const s = await requests(serve.url, '/v1/models/m/predict', texts, n);
-          row.server_total_p50 = p50(s.map((x) => x.t.total!));
-          row.server_client_p50 = p50(s.map((x) => x.client));
-          row.worker_model_p50 = p50(s.map((x) => x.t.model!));
-          row.hop_p50 = p50(s.map((x) => x.t.worker! - x.t.model!));
-          row.queue_p50 = p50(s.map((x) => x.t.queue!));
-          row.http_p50 = p50(s.map((x) => x.t.total! - x.t.worker! - x.t.queue!));
-        }],
-        ['hello', async () => {
-          const s = await requests(hello.url, '/v1/models/m/predict', texts, n);
-          row.floor_total_p50 = p50(s.map((x) => x.t.total!));
-          row.floor_client_p50 = p50(s.map((x) => x.client));
-        }],
-      ];
-      for (let k = 0; k < steps.length; k++) await steps[(k + r) % steps.length]![1]();
-      row.overhead_ms = row.server_total_p50! - row.model_p50!;
-      row.overhead_ratio = row.overhead_ms / row.model_p50!;
-      row.client_overhead_ratio = (row.server_client_p50! - row.model_p50!) / row.model_p50!;
+      const row = await round(model, serve.url, hello.url, texts, n, r);
       log(`${shape} round ${r + 1}: ${JSON.stringify(Object.fromEntries(Object.entries(row).map(([k, v]) => [k, r3(v)])))}`);
       rows.push(row);
     }
