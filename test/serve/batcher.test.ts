@@ -79,6 +79,22 @@ test('with max-wait, a partial batch waits for more texts, a full one goes at on
   await Promise.all([p, q, full]);
 });
 
+test('immediate dispatch still batches under load: what queues while the workers are busy goes as one batch', async () => {
+  const f = fakePool(2);
+  const b = new Batcher(f.pool, versions, { maxBatch: 8, maxWaitMs: 0, maxQueue: 100 });
+  f.set(b);
+  const first = [b.submit('m', ['a'], ['t']), b.submit('m', ['b'], ['t'])];
+  assert.deepEqual(f.batches.map((x) => x.inputs), [['a'], ['b']], 'two idle workers: one text each, at once');
+  const queued = ['c', 'd', 'e', 'f', 'g'].map((t) => b.submit('m', [t], ['t']));
+  assert.equal(b.depth, 5);
+  f.batches[0]!.finish();
+  await tick();
+  assert.deepEqual(f.batches[2]!.inputs, ['c', 'd', 'e', 'f', 'g'], 'the freed worker takes everything that queued');
+  f.batches[1]!.finish();
+  f.batches[2]!.finish();
+  await Promise.all([...first, ...queued]);
+});
+
 test('the queue is bounded: a request that does not fit is refused whole, with a retry estimate', async () => {
   const f = fakePool(1);
   const b = new Batcher(f.pool, versions, { maxBatch: 2, maxWaitMs: 10_000, maxQueue: 3 });
