@@ -23,6 +23,7 @@ export const command: Command = {
     'admin-host': { type: 'string', default: D.adminHost, help: 'address of the admin API (POST /admin/reload, /admin/models/NAME/reload)' },
     'admin-port': { type: 'string', default: String(D.adminPort), help: "admin API port ('off': no admin API)" },
     workers: { type: 'string', default: String(D.workers), help: 'model worker threads, each running one batch at a time on one core' },
+    'share-weights': { type: 'string', default: 'on', help: "'on': the workers hold one copy of each model's weights between them; 'off': one copy each" },
     'max-batch': { type: 'string', default: String(D.maxBatch), help: 'most texts a worker runs in one batch' },
     'max-wait-ms': { type: 'string', default: String(D.maxWaitMs), help: 'longest a text waits for a fuller batch when a worker is free (0: none)' },
     'max-queue': { type: 'string', default: String(D.maxQueue), help: 'most texts waiting for a worker; past it requests get 429 with Retry-After' },
@@ -51,6 +52,7 @@ export const command: Command = {
       adminHost: str(args, 'admin-host'),
       adminPort,
       workers: int('workers'),
+      shareWeights: onOff(str(args, 'share-weights')),
       maxBatch: int('max-batch'),
       maxWaitMs: waitMs,
       maxQueue: int('max-queue'),
@@ -101,4 +103,10 @@ function modelSpecs(v: unknown): ModelSpec[] {
     if (eq > 0) return { name: s.slice(0, eq), dir: s.slice(eq + 1) };
     return { name: basename(resolve(s)), dir: s };
   });
+}
+
+function onOff(v: string | undefined): boolean | undefined {
+  if (v === undefined || v === 'on') return v === undefined ? undefined : true;
+  if (v === 'off') return false;
+  throw new UsageError(`${NAME}: --share-weights must be 'on' or 'off', got '${v}'`);
 }

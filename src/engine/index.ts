@@ -37,3 +37,4 @@ export type { Backend } from './backend.js';
 export type { InferKernels } from './backend.js';
 export { q8PackedLength, f32PackedLength } from './backend.js';
 export { inferKernels } from './infer/kernels.js';
+export { withSharedWeights, isSharedWeight, sharingWeights, sharedFileArray, recordedFileArrays, sharedDerivedArray, type SharedWeights, type SharingStats, type WeightArray } from './sharedWeights.js';

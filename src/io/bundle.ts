@@ -18,12 +18,13 @@
  * fixed name (version 1 bundles, with plain names, still load).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
+import { recordedFileArrays, sharedFileArray, sharingWeights } from '../engine/sharedWeights.js';
 import { InputError } from '../errors.js';
 import { makeDir, removeFile, removeStaleTemps, writeFileAtomic } from './atomic.js';
-import { encodeSafetensors, readSafetensors, type SafeTensor, type TensorToWrite } from './safetensors.js';
+import { encodeSafetensors, readSafetensors, readSafetensorsHeader, type SafeTensor, type TensorToWrite } from './safetensors.js';
 
 export const BUNDLE_FORMAT = 'slimtext-model';
 export const BUNDLE_VERSION = 2;
@@ -210,20 +211,20 @@ export async function readBundle(dir: string): Promise<Bundle> {
   for (const [name, want] of Object.entries(manifest.files)) {
     const p = join(dir, name);
     if (!existsSync(p)) throw new InputError(p, undefined, undefined, `listed in ${MANIFEST_FILE} but missing`);
-    const bytes = readFileSync(p);
-    if (bytes.byteLength !== want.bytes || hashOf([bytes]) !== want.sha256) {
+    const got = hashFile(p);
+    if (got.bytes !== want.bytes || got.sha256 !== want.sha256) {
       throw new InputError(p, undefined, undefined, `does not match ${MANIFEST_FILE} (size or SHA-256 differs): the folder mixes files from two saves, or was edited`);
     }
   }
-  const file = await readSafetensors(join(dir, manifest.weights));
+  const tensors = await readWeights(join(dir, manifest.weights), manifest.files[manifest.weights]!.sha256);
   const data = new Map<string, unknown>();
   return {
     dir,
     manifest,
-    tensors: file.tensors,
+    tensors,
     async weightsOf(key) {
       const name = manifest.weight_files?.[key];
-      return name === undefined ? undefined : (await readSafetensors(join(dir, name))).tensors;
+      return name === undefined ? undefined : readWeights(join(dir, name), manifest.files[name]?.sha256 ?? name);
     },
     data(name) {
       const p = bundleFile(dir, manifest, name);
@@ -234,6 +235,27 @@ export async function readBundle(dir: string): Promise<Bundle> {
     path: (name) => bundleFile(dir, manifest, name),
   };
 }
+
+/**
+ * A weights file's tensors. Inside a weight-sharing scope (engine/sharedWeights.ts: the server's
+ * workers) they are the shared arrays named by the file's SHA-256 and the tensor: another thread's,
+ * when it loaded this file already (then only the header is read), else read into shared memory.
+ */
+async function readWeights(path: string, fileSha: string): Promise<Map<string, SafeTensor>> {
+  if (!sharingWeights()) return (await readSafetensors(path)).tensors;
+  const header = await readSafetensorsHeader(path);
+  const infos = [...header.tensors];
+  const taken = recordedFileArrays(
+    fileSha,
+    infos.map(([name, i]) => ({ name, type: FLOAT_DTYPES.has(i.dtype) ? 'float' : 'int', length: i.shape.reduce((x, y) => x * y, 1) })),
+  );
+  if (taken) return new Map(infos.map(([name, i], k) => [name, { dtype: i.dtype, shape: i.shape, data: taken[k] as Float32Array | Int32Array }]));
+  const tensors = (await readSafetensors(path, { shared: true })).tensors;
+  for (const [name, t] of tensors) tensors.set(name, { ...t, data: sharedFileArray(fileSha, name, t.data) });
+  return tensors;
+}
+
+const FLOAT_DTYPES = new Set(['F64', 'F32', 'F16', 'BF16']);
 
 // ------------------------------------------------------------------------------------------------
 
@@ -293,8 +315,27 @@ function readManifestQuietly(dir: string): Partial<BundleManifest> | undefined {
 /** True when `path` exists with exactly this size and SHA-256. */
 function sameFile(path: string, want: FileEntry): boolean {
   if (!existsSync(path)) return false;
-  const bytes = readFileSync(path);
-  return bytes.byteLength === want.bytes && hashOf([bytes]) === want.sha256;
+  const got = hashFile(path);
+  return got.bytes === want.bytes && got.sha256 === want.sha256;
+}
+
+/** Size and SHA-256 of a file, read in chunks (a model's weights need not be in memory twice). */
+function hashFile(path: string): { bytes: number; sha256: string } {
+  const h = createHash('sha256');
+  const fd = openSync(path, 'r');
+  const chunk = Buffer.allocUnsafe(1 << 22);
+  let bytes = 0;
+  try {
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, bytes);
+      if (n === 0) break;
+      h.update(chunk.subarray(0, n));
+      bytes += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { bytes, sha256: h.digest('hex') };
 }
 
 function hashOf(chunks: Iterable<Uint8Array>): string {

@@ -73,7 +73,7 @@ export async function readSafetensors(path: string, opts: ReadOptions = {}): Pro
     const start = 8 + header.headerBytes;
     // One ArrayBuffer for the data section alone, so tensor alignment depends only on the tensors'
     // own offsets (not on the header's length) and aligned F32/I32 tensors can be views into it.
-    const buf = new Uint8Array(header.dataBytes);
+    const buf = new Uint8Array(opts.shared ? new SharedArrayBuffer(header.dataBytes) : new ArrayBuffer(header.dataBytes));
     await readFully(fh, buf, start, path);
     const notes: string[] = [];
     const tensors = new Map<string, SafeTensor>();
@@ -90,6 +90,8 @@ export async function readSafetensors(path: string, opts: ReadOptions = {}): Pro
 export interface ReadOptions {
   /** Decode only the tensors whose names pass (the others' bytes are read but not converted). */
   only?: (name: string) => boolean;
+  /** Read the data section into a SharedArrayBuffer (tensors that need no conversion are views into it). */
+  shared?: boolean;
 }
 
 /** Reads and validates only the header (names, dtypes, shapes, offsets). */
@@ -237,7 +239,7 @@ function parseEntry(name: string, entry: unknown, dataBytes: number, bad: (r: st
 }
 
 /** Decodes one tensor's bytes from the data section into float32 or int32. */
-function decode(buf: Uint8Array<ArrayBuffer>, info: TensorInfo, name: string, path: string, notes: string[]): Float32Array | Int32Array {
+function decode(buf: Uint8Array<ArrayBufferLike>, info: TensorInfo, name: string, path: string, notes: string[]): Float32Array | Int32Array {
   const [begin, end] = info.dataOffsets;
   const n = (end - begin) / DTYPE_SIZE[info.dtype];
   const bytes = buf.subarray(begin, end);
@@ -249,9 +251,9 @@ function decode(buf: Uint8Array<ArrayBuffer>, info: TensorInfo, name: string, pa
     case 'I32': {
       const Ctor = info.dtype === 'F32' ? Float32Array : Int32Array;
       if (LITTLE_ENDIAN) {
-        if (aligned) return new Ctor(buf.buffer, buf.byteOffset + begin, n);
+        if (aligned) return new Ctor(buf.buffer as ArrayBuffer, buf.byteOffset + begin, n);
         notes.push(`'${name}': ${info.dtype} data copied (offset not 4-byte aligned)`);
-        return new Ctor(bytes.slice().buffer);
+        return new Ctor(bytes.slice().buffer as ArrayBuffer);
       }
       notes.push(`'${name}': ${info.dtype} data byte-swapped (big-endian host)`);
       const out = new Ctor(n);

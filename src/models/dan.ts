@@ -275,7 +275,7 @@ export async function loadDan(dir: string): Promise<Dan> {
   for (const [name, p] of model.namedParameters()) {
     if (name.startsWith('embeddings.')) continue;
     names.add(name);
-    p.data.set(tensor(name, [...p.shape]));
+    p.load(tensor(name, [...p.shape]));
   }
   const extra = [...bundle.tensors.keys()].filter((n) => !names.has(n));
   if (extra.length) throw new InputError(weights, undefined, undefined, `tensors a DAN does not use: ${extra.slice(0, 5).join(', ')}`);

@@ -18,7 +18,7 @@
  * all-tasks pass runs the trunk once and each branch from the trunk's state at its depth.
  */
 import { join } from 'node:path';
-import { noGrad } from '../engine/index.js';
+import { noGrad, type Parameter } from '../engine/index.js';
 import { FastBert, type PackedHidden, type Quantize } from './bert/fastForward.js';
 import { InputError } from '../errors.js';
 import { readBundle, type BundleManifest } from '../io/bundle.js';
@@ -252,7 +252,7 @@ export function encoderJson(config: BertConfig): { config: Record<string, unknow
 }
 
 /** Copies tensors into parameters, checking names and shapes both ways; errors name the file, task and tensor. */
-function fill(params: [string, { shape: readonly number[]; data: Float32Array }][], tensors: Map<string, SafeTensor>, file: string, task?: string): void {
+function fill(params: [string, Parameter][], tensors: Map<string, SafeTensor>, file: string, task?: string): void {
   const names = new Set<string>();
   const who = task ? `task '${task}': ` : '';
   for (const [name, p] of params) {
@@ -262,7 +262,7 @@ function fill(params: [string, { shape: readonly number[]; data: Float32Array }]
     if (!(t.data instanceof Float32Array) || t.shape.join(',') !== p.shape.join(',')) {
       throw new InputError(file, undefined, name, `${who}shape [${t.shape.join(', ')}] (${t.dtype}) but the architecture needs [${p.shape.join(', ')}] float`);
     }
-    p.data.set(t.data);
+    p.load(t.data);
   }
   const extra = [...tensors.keys()].filter((n) => !names.has(n));
   if (extra.length) throw new InputError(file, undefined, undefined, `${who}tensors the architecture does not use: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`);

@@ -178,7 +178,7 @@ export async function loadTaskModel(dir: string): Promise<LoadedTaskModel> {
     if (!(t!.data instanceof Float32Array) || t!.shape.join(',') !== p.shape.join(',')) {
       throw new InputError(weights, undefined, name, `shape [${t!.shape.join(', ')}] (${t!.dtype}) but the architecture in slimtext.json needs [${p.shape.join(', ')}] float`);
     }
-    p.data.set(t!.data as Float32Array);
+    p.load(t!.data as Float32Array);
   }
   const extra = [...bundle.tensors.keys()].filter((n) => !names.has(n));
   if (extra.length) throw new InputError(weights, undefined, undefined, `tensors the architecture does not use: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`);

@@ -32,6 +32,19 @@ export interface Answer {
   results: Record<string, TaskResult>[];
   /** The model version (key) that answered (the last batch's, should a reload fall inside a request). */
   key: string;
+  /** Where the request's time went, in ms (the server's Server-Timing header). */
+  timing: AnswerTiming;
+}
+
+/**
+ * queue: longest wait of its texts for a worker; worker: from handing its (last) batch to a worker
+ * to the answer back on this thread (model + the two thread hops); model: the worker's time in the
+ * model, summed over the batches that held its texts.
+ */
+export interface AnswerTiming {
+  queue: number;
+  worker: number;
+  model: number;
 }
 
 /** The queue cannot take the request now. */
@@ -50,6 +63,7 @@ interface Request {
   remaining: number;
   waiting: number;
   cancelled: boolean;
+  timing: AnswerTiming;
   resolve(a: Answer): void;
   reject(e: Error): void;
 }
@@ -82,7 +96,7 @@ export class Batcher {
   submit(model: string, inputs: readonly Input[], tasks: readonly string[], signal?: { onCancel(f: () => void): void }): Promise<Answer> {
     if (this.queued + inputs.length > this.opts.maxQueue) throw new QueueFull(this.retryAfter(), this.queued);
     return new Promise<Answer>((resolve, reject) => {
-      const req: Request = { model, inputs, tasks, results: new Array(inputs.length), remaining: inputs.length, waiting: inputs.length, cancelled: false, resolve, reject };
+      const req: Request = { model, inputs, tasks, results: new Array(inputs.length), remaining: inputs.length, waiting: inputs.length, cancelled: false, timing: { queue: 0, worker: 0, model: 0 }, resolve, reject };
       const q = this.queues.get(model) ?? [];
       this.queues.set(model, q);
       const at = performance.now();
@@ -149,14 +163,23 @@ export class Batcher {
       .run(w, key, items.map((it) => it.req.inputs[it.index]!), tasks)
       .then(
         ({ results, ms }) => {
+          const worker = performance.now() - started;
           this.msPerText = 0.8 * this.msPerText + (0.2 * ms) / items.length;
           this.observer?.batch(model, items.length, ms, waits);
+          let last: Request | undefined;
           items.forEach((it, k) => {
             const req = it.req;
             if (req.remaining === 0) return;
+            if (req !== last) {
+              // Once per request and batch (a request's texts sit next to each other in a batch).
+              last = req;
+              req.timing.queue = Math.max(req.timing.queue, waits[k]!);
+              req.timing.worker = worker;
+              req.timing.model += ms;
+            }
             const all = results[k]!;
             req.results[it.index] = req.tasks.length === tasks.length ? all : Object.fromEntries(req.tasks.map((t) => [t, all[t]!]));
-            if (--req.remaining === 0) req.resolve({ results: req.results as Answer['results'], key });
+            if (--req.remaining === 0) req.resolve({ results: req.results as Answer['results'], key, timing: req.timing });
           });
         },
         (e: Error) => {

@@ -28,6 +28,8 @@ export interface ServeOptions {
   adminPort: number | null;
   /** Model worker threads (each runs one batch at a time on one core). */
   workers: number;
+  /** The workers hold one copy of each model's weights between them (false: one copy each). */
+  shareWeights: boolean;
   maxBatch: number;
   maxWaitMs: number;
   /** Most texts waiting for a worker before requests are refused with 429. */
@@ -48,6 +50,7 @@ export function defaultServeOptions(): Omit<ServeOptions, 'models'> {
     adminHost: '127.0.0.1',
     adminPort: 8081,
     workers: Math.max(1, availableParallelism()),
+    shareWeights: true,
     maxBatch: 32,
     maxWaitMs: 0,
     maxQueue: 1024,

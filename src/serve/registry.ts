@@ -9,7 +9,7 @@ import { SlimtextError } from '../errors.js';
 import type { ModelVersions } from './batcher.js';
 import type { ModelSpec } from './options.js';
 import type { ModelInfo } from './servedModel.js';
-import type { WorkerPool } from './workerPool.js';
+import type { Loaded, WorkerPool } from './workerPool.js';
 
 export interface ServedEntry {
   name: string;
@@ -19,6 +19,11 @@ export interface ServedEntry {
   key: string;
   info: ModelInfo;
   loadedAt: string;
+  /**
+   * Bytes of weights the workers share (one copy for all), and the most any other worker had to
+   * make for itself (0 when sharing worked); both 0 when sharing is off.
+   */
+  weights: { sharedBytes: number; ownBytes: number };
 }
 
 export class ModelRegistry implements ModelVersions {
@@ -48,13 +53,20 @@ export class ModelRegistry implements ModelVersions {
       specs.map(async (s) => {
         const dir = resolve(s.dir);
         const key = `${s.name}@1`;
-        const infos = await Promise.all(this.pool.workers.map((w) => this.pool.load(w, key, dir, this.maxTopK))).catch((e: Error) => {
+        const loads = await this.loadEverywhere(key, dir).catch((e: Error) => {
           throw new SlimtextError(`model '${s.name}' (${dir}): ${e.message}`);
         });
-        this.pool.hold(key, dir, this.maxTopK);
-        this.entries.set(s.name, { name: s.name, dir, version: 1, key, info: infos[0]!, loadedAt: new Date().toISOString() });
+        this.pool.hold(key, dir, this.maxTopK, loads[0]!.weights);
+        this.entries.set(s.name, { name: s.name, dir, version: 1, key, info: loads[0]!.info, loadedAt: new Date().toISOString(), weights: weightsOf(loads) });
       }),
     );
+  }
+
+  /** First load: one worker makes the (shared) weights, then the others load at once, taking them. */
+  private async loadEverywhere(key: string, dir: string): Promise<Loaded[]> {
+    const [first, ...rest] = this.pool.workers;
+    const a = await this.pool.load(first!, key, dir, this.maxTopK);
+    return [a, ...(await Promise.all(rest.map((w) => this.pool.load(w, key, dir, this.maxTopK, a.weights))))];
   }
 
   /** Loads `name` again (from `dir` when given, else from where it was); resolves with the new entry. */
@@ -70,17 +82,22 @@ export class ModelRegistry implements ModelVersions {
     const from = resolve(dir ?? old.dir);
     const version = old.version + 1;
     const key = `${name}@${version}`;
-    let info: ModelInfo | undefined;
+    const loads: Loaded[] = [];
     try {
-      for (const w of this.pool.workers) info = await this.pool.load(w, key, from, this.maxTopK);
+      // Worker by worker, so the others keep serving; the first one's weights are shared with the rest.
+      for (const w of this.pool.workers) loads.push(await this.pool.load(w, key, from, this.maxTopK, loads[0]?.weights));
     } catch (e) {
       this.pool.drop(key);
       throw new SlimtextError(`reload of '${name}' from ${from} failed, still serving version ${old.version}: ${(e as Error).message}`);
     }
-    const entry: ServedEntry = { name, dir: from, version, key, info: info!, loadedAt: new Date().toISOString() };
-    this.pool.hold(key, from, this.maxTopK);
+    const entry: ServedEntry = { name, dir: from, version, key, info: loads[0]!.info, loadedAt: new Date().toISOString(), weights: weightsOf(loads) };
+    this.pool.hold(key, from, this.maxTopK, loads[0]!.weights);
     this.entries.set(name, entry);
     this.pool.drop(old.key);
     return entry;
   }
+}
+
+function weightsOf(loads: readonly Loaded[]): ServedEntry['weights'] {
+  return { sharedBytes: loads[0]!.stats?.madeBytes ?? 0, ownBytes: Math.max(0, ...loads.slice(1).map((l) => l.stats?.madeBytes ?? 0)) };
 }

@@ -140,6 +140,15 @@ async function readManifest(dir: string): Promise<{ kind: string; bytes: number;
   return { kind: String(m.architecture?.kind ?? 'unknown'), bytes, created: m.created, weights: m.weights };
 }
 
+/**
+ * Answers one made-up input per task, so that what a model prepares on first use (the transformer's
+ * packed inference weights) is made now: inside the worker's load (and its weight-sharing scope),
+ * not in the first request.
+ */
+export function warmUp(model: ServedModel): void {
+  for (const t of model.info.tasks) model.predict([t.kind === 'pair' ? ['warm up', 'warm up'] : 'warm up'], [t.name]);
+}
+
 /** Cuts a task result to k entries (the worker computed maxTopK). */
 export function topK(r: TaskResult, k: number): TaskResult {
   if ('replies' in r) return r.replies.length <= k ? r : { replies: r.replies.slice(0, k) };

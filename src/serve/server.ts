@@ -42,7 +42,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const pool = WorkerPool.start(o.workers, {
     onIdle: () => batcher?.pump(),
     onWorkerLost: (i, why) => process.stderr.write(`slimtext serve: ${why}; starting a new worker ${i}\n`),
-  });
+  }, { shareWeights: o.shareWeights });
   const registry = new ModelRegistry(pool, o.limits.maxTopK);
   batcher = new Batcher(pool, registry, { maxBatch: o.maxBatch, maxWaitMs: o.maxWaitMs, maxQueue: o.maxQueue }, metrics);
 

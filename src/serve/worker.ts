@@ -4,9 +4,9 @@
  * one batch per worker, and its main thread never computes.
  */
 import { parentPort } from 'node:worker_threads';
-import { getBackend } from '../engine/index.js';
+import { getBackend, withSharedWeights } from '../engine/index.js';
 import type { FromWorker, ModelKey, ToWorker } from './protocol.js';
-import { loadServedModel, type ServedModel } from './servedModel.js';
+import { loadServedModel, warmUp, type ServedModel } from './servedModel.js';
 
 const port = parentPort;
 if (!port) throw new Error('serve/worker runs as a worker thread');
@@ -32,9 +32,22 @@ async function handle(m: ToWorker): Promise<void> {
     models.delete(m.key);
   } else if (m.type === 'load') {
     try {
-      const model = await loadServedModel(m.dir, { maxTopK: m.maxTopK });
-      models.set(m.key, model);
-      send({ type: 'loaded', id: m.id, info: model.info });
+      const load = async () => {
+        const model = await loadServedModel(m.dir, { maxTopK: m.maxTopK });
+        warmUp(model);
+        return model;
+      };
+      if (!m.share) {
+        const model = await load();
+        models.set(m.key, model);
+        send({ type: 'loaded', id: m.id, info: model.info });
+      } else {
+        // The first worker to load a version makes its weights shared and sends them back; the
+        // others take those (engine/sharedWeights.ts): one copy of the weights per process.
+        const { value: model, weights, stats } = await withSharedWeights(m.from, load);
+        models.set(m.key, model);
+        send({ type: 'loaded', id: m.id, info: model.info, stats, ...(m.from ? {} : { weights }) });
+      }
     } catch (e) {
       send(failed(m.id, e));
     }

@@ -8,6 +8,7 @@
 import type { Worker } from 'node:worker_threads';
 import { SlimtextError } from '../errors.js';
 import { startModuleWorker } from '../text/workerThreads.js';
+import type { SharedWeights, SharingStats } from '../engine/index.js';
 import type { FromWorker, ModelKey, ToWorker } from './protocol.js';
 import type { Input, ModelInfo, TaskResult } from './servedModel.js';
 
@@ -15,6 +16,20 @@ export interface BatchOutput {
   results: Record<string, TaskResult>[];
   /** Time the worker spent in the model. */
   ms: number;
+}
+
+/** A model version loaded into a worker. */
+export interface Loaded {
+  info: ModelInfo;
+  /** The shared weights this load made (the first worker's load of a version, when sharing). */
+  weights?: SharedWeights;
+  stats?: SharingStats;
+}
+
+interface Held {
+  dir: string;
+  maxTopK: number;
+  weights?: SharedWeights;
 }
 
 interface Job {
@@ -41,14 +56,15 @@ export interface PoolEvents {
 export class WorkerPool {
   readonly workers: ModelWorker[] = [];
   /** Model versions every worker should hold: key -> folder and top-k bound. */
-  private readonly held = new Map<ModelKey, { dir: string; maxTopK: number }>();
+  private readonly held = new Map<ModelKey, Held>();
   private nextId = 0;
   private closing = false;
 
-  private constructor(private readonly events: PoolEvents) {}
+  /** shareWeights: workers hold one copy of each model's weights between them (else one each). */
+  private constructor(private readonly events: PoolEvents, readonly shareWeights: boolean) {}
 
-  static start(n: number, events: PoolEvents): WorkerPool {
-    const pool = new WorkerPool(events);
+  static start(n: number, events: PoolEvents, opts: { shareWeights?: boolean } = {}): WorkerPool {
+    const pool = new WorkerPool(events, opts.shareWeights ?? true);
     for (let i = 0; i < n; i++) {
       const w = pool.spawn(i);
       w.ready = true;
@@ -74,14 +90,17 @@ export class WorkerPool {
     return this.send<BatchOutput>(w, (id) => ({ type: 'batch', id, key, inputs, tasks }));
   }
 
-  /** Loads a model version into one worker (the worker is busy meanwhile). */
-  load(w: ModelWorker, key: ModelKey, dir: string, maxTopK: number): Promise<ModelInfo> {
-    return this.send<ModelInfo>(w, (id) => ({ type: 'load', id, key, dir, maxTopK }));
+  /**
+   * Loads a model version into one worker (the worker is busy meanwhile). `from`: the weights
+   * another worker's load of this version shared (Loaded.weights), to use instead of its own.
+   */
+  load(w: ModelWorker, key: ModelKey, dir: string, maxTopK: number, from?: SharedWeights): Promise<Loaded> {
+    return this.send<Loaded>(w, (id) => ({ type: 'load', id, key, dir, maxTopK, share: this.shareWeights, ...(from ? { from } : {}) }));
   }
 
-  /** Records that every worker now holds `key` (so a replacement worker loads it too). */
-  hold(key: ModelKey, dir: string, maxTopK: number): void {
-    this.held.set(key, { dir, maxTopK });
+  /** Records that every worker now holds `key` (so a replacement worker loads it too, sharing `weights`). */
+  hold(key: ModelKey, dir: string, maxTopK: number, weights?: SharedWeights): void {
+    this.held.set(key, { dir, maxTopK, weights });
   }
 
   /** Frees a model version in every worker; jobs already sent for it run first (messages keep their order). */
@@ -112,7 +131,7 @@ export class WorkerPool {
       if (!job) return;
       w.jobs.delete(m.id);
       w.busy--;
-      if (m.type === 'loaded') job.resolve(m.info as never);
+      if (m.type === 'loaded') job.resolve({ info: m.info, weights: m.weights, stats: m.stats } as never);
       else if (m.type === 'done') job.resolve({ results: m.results, ms: m.ms } as never);
       else job.reject(m.userFacing ? new SlimtextError(m.message) : new Error(m.message));
       if (w.busy === 0 && w.ready) this.events.onIdle();
@@ -135,9 +154,9 @@ export class WorkerPool {
   /** A new worker in slot `index`, ready once it holds every model the pool serves. */
   private async replace(index: number): Promise<void> {
     const w = this.spawn(index);
-    for (const [key, { dir, maxTopK }] of this.held) {
+    for (const [key, { dir, maxTopK, weights }] of this.held) {
       try {
-        await this.load(w, key, dir, maxTopK);
+        await this.load(w, key, dir, maxTopK, weights);
       } catch {
         // The folder changed or vanished since it was loaded; the other workers still serve it,
         // and this one stays out of rotation rather than answer for a model it lacks.

@@ -43,7 +43,10 @@ test('an idle worker takes what is queued at once when max-wait is 0; batches fo
   const rest = [b.submit('m', ['b', 'c'], ['t']), b.submit('m', ['d', 'e', 'f'], ['t'])];
   assert.equal(b.depth, 5);
   f.batches[0]!.finish();
-  assert.deepEqual(await first, { results: [{ t: { label: 't:a', score: 1, top: [] } }], key: 'm@1' });
+  const a1 = await first;
+  assert.deepEqual({ results: a1.results, key: a1.key }, { results: [{ t: { label: 't:a', score: 1, top: [] } }], key: 'm@1' });
+  assert.equal(a1.timing.model, 1, "the worker's model time");
+  assert.ok(a1.timing.worker >= 0 && a1.timing.queue >= 0);
   await tick();
   assert.deepEqual(f.batches[1]!.inputs, ['b', 'c', 'd', 'e'], 'up to max-batch, across requests, in order');
   f.batches[1]!.finish();
@@ -74,6 +77,22 @@ test('with max-wait, a partial batch waits for more texts, a full one goes at on
   assert.ok(performance.now() - t0 >= 80);
   for (const x of f.batches) x.finish();
   await Promise.all([p, q, full]);
+});
+
+test('immediate dispatch still batches under load: what queues while the workers are busy goes as one batch', async () => {
+  const f = fakePool(2);
+  const b = new Batcher(f.pool, versions, { maxBatch: 8, maxWaitMs: 0, maxQueue: 100 });
+  f.set(b);
+  const first = [b.submit('m', ['a'], ['t']), b.submit('m', ['b'], ['t'])];
+  assert.deepEqual(f.batches.map((x) => x.inputs), [['a'], ['b']], 'two idle workers: one text each, at once');
+  const queued = ['c', 'd', 'e', 'f', 'g'].map((t) => b.submit('m', [t], ['t']));
+  assert.equal(b.depth, 5);
+  f.batches[0]!.finish();
+  await tick();
+  assert.deepEqual(f.batches[2]!.inputs, ['c', 'd', 'e', 'f', 'g'], 'the freed worker takes everything that queued');
+  f.batches[1]!.finish();
+  f.batches[2]!.finish();
+  await Promise.all([...first, ...queued]);
 });
 
 test('the queue is bounded: a request that does not fit is refused whole, with a retry estimate', async () => {

@@ -63,6 +63,10 @@ test('every endpoint: probes, models, OpenAPI, metrics, predict, unknown routes'
       assert.equal(c.label, 'animal');
       assert.ok(c.score > 0.5 && c.score <= 1);
       assert.deepEqual(c.top, [{ label: c.label, score: c.score }]);
+      // Where the time went: queue, worker (model + thread hops), model, total (fastify's), in ms.
+      const timing = Object.fromEntries((p.headers.get('server-timing') ?? '').split(', ').map((x) => [x.split(';dur=')[0], Number(x.split(';dur=')[1])]));
+      assert.deepEqual(Object.keys(timing), ['queue', 'worker', 'model', 'total'], p.headers.get('server-timing') ?? 'no server-timing');
+      assert.ok(timing.model! > 0 && timing.model! <= timing.worker! && timing.worker! <= timing.total!, JSON.stringify(timing));
       const many = await post(`${s.url}/v1/models/${name}/predict`, { texts: ['hello', 'a red dog'], top_k: 2, tasks: ['classify'] });
       assert.equal(many.status, 200, many.text);
       assert.deepEqual(many.body.results.map((x: any) => x.classify.label), ['greeting', 'animal']);
@@ -251,6 +255,9 @@ test('reload swaps the model (even its kind) between batches without dropping re
     const m = await get(`${s.url}/v1/models/m`);
     assert.equal(m.body.version, 2);
     assert.equal(m.body.kind, 'dan');
+    // Both versions' weights were shared by the two workers (one copy each), the reload's too.
+    const w = s.registry.get('m')!.weights;
+    assert.ok(w.sharedBytes > 0 && w.ownBytes === 0, JSON.stringify(w));
 
     // A bad folder: refused with the reason, the current version keeps serving.
     const bad = await post(`${s.adminUrl}/admin/models/m/reload`, { dir: join(dir, 'missing') });
@@ -261,6 +268,9 @@ test('reload swaps the model (even its kind) between batches without dropping re
     const all = await post(`${s.adminUrl}/admin/reload`, {});
     assert.equal(all.status, 200, all.text);
     assert.equal(all.body.models[0].version, 3);
+    assert.equal(s.registry.get('m')!.weights.ownBytes, 0);
+    const r3 = await post(u, { texts: TEXTS.slice(0, 5) });
+    assert.equal(r3.body.version, 3);
     assert.equal((await post(`${s.adminUrl}/admin/models/zz/reload`, {})).status, 404);
     // The admin API is not on the public port.
     assert.equal((await post(`${s.url}/admin/reload`, {})).status, 404);

@@ -8,6 +8,7 @@ import { Tensor } from '../tensor.js';
 import { Rng } from '../random.js';
 import { OpError } from '../../errors.js';
 import { fmt, type Shape } from '../shapes.js';
+import { isSharedWeight } from '../sharedWeights.js';
 
 /** A trainable tensor with a (local) name; `frozen` parameters get no gradient and no backward work. */
 export class Parameter extends Tensor {
@@ -21,6 +22,17 @@ export class Parameter extends Tensor {
 
   get frozen(): boolean {
     return !this.requiresGrad;
+  }
+
+  /**
+   * Loads `src` into this parameter: a copy, or inside a weight-sharing scope, when `src` is a
+   * shared weight (engine/sharedWeights.ts), `src` itself becomes the storage (read-only: the
+   * server's workers use one copy of a model's weights between them).
+   */
+  load(src: Float32Array): void {
+    if (src.length !== this.data.length) throw new OpError('Parameter.load', `${this.name}: ${src.length} values for ${fmt(this.shape)}`);
+    if (isSharedWeight(src)) (this as { data: Float32Array }).data = src;
+    else this.data.set(src);
   }
 
   set frozen(f: boolean) {

@@ -13,7 +13,7 @@
  *
  * The prepared copy does not follow later changes to the model's parameters: prepare again.
  */
-import { Tensor, getBackend, inferKernels, q8PackedLength, f32PackedLength, type Backend, type InferKernels, type Linear } from '../../engine/index.js';
+import { Tensor, getBackend, inferKernels, q8PackedLength, f32PackedLength, isSharedWeight, sharedDerivedArray, type Backend, type InferKernels, type Linear } from '../../engine/index.js';
 import { SlimtextError } from '../../errors.js';
 import type { BertModel } from './model.js';
 import { DenseNgramTable } from '../danTable.js';
@@ -225,40 +225,42 @@ class Dense {
   constructor(parts: readonly Linear[], quantize: Quantize, private readonly be: Backend, private readonly k: InferKernels) {
     this.in = parts[0]!.inFeatures;
     this.out = parts.reduce((s, p) => s + p.outFeatures, 0);
-    const b = new Float32Array(this.out);
-    let o = 0;
-    for (const p of parts) {
-      if (p.bias) b.set(p.bias.data, o);
-      o += p.outFeatures;
-    }
-    this.bias = b;
+    // Inside a weight-sharing scope (the server's workers) these copies are made once per process
+    // and shared, like the parameters they come from (engine/sharedWeights.ts); else plain arrays.
+    // Parts without a bias add zeros (the name says which parts have one).
+    const concat = (what: string, src: readonly (Float32Array | undefined)[], rows: number) =>
+      sharedDerivedArray(what, src.filter((x) => x !== undefined), Float32Array, this.out * rows, (a) => {
+        let o = 0;
+        parts.forEach((p, i) => {
+          if (src[i]) a.set(src[i]!, o * rows);
+          o += p.outFeatures;
+        });
+      });
+    // A single shared weight is read-only (nothing trains it), so it needs no copy to stay as prepared.
+    const one = parts.length === 1 ? parts[0]! : undefined;
+    this.bias = one?.bias && isSharedWeight(one.bias.data) ? one.bias.data : concat(`fast.bias[${parts.map((p) => (p.bias ? 1 : 0)).join('')}]`, parts.map((p) => p.bias?.data), 1);
     if (quantize === 'int8') {
       // Per output channel, so quantising each part and concatenating equals quantising the concatenation;
       // a part saved as int8 (compress --method int8-linear) brings its codes, the others are quantised here.
-      const codes = new Int8Array(this.out * this.in);
-      const scales = new Float32Array(this.out);
-      o = 0;
-      for (const p of parts) {
-        const q = p.int8 ?? quantizeWeight(p.outFeatures, this.in, p.weight.data, be);
-        codes.set(q.codes, o * this.in);
-        scales.set(q.scales, o);
-        o += p.outFeatures;
-      }
-      const packed = new Int32Array(q8PackedLength(this.out, this.in));
-      const colsum = new Int32Array(this.out);
-      k.q8PackCodes!(this.out, this.in, codes, packed, colsum);
-      this.q8 = { packed, scales, colsum };
+      const len = q8PackedLength(this.out, this.in);
+      const packed = sharedDerivedArray('fast.q8', parts.map((p) => p.weight.data), Int32Array, len + 2 * this.out, (a) => {
+        const codes = new Int8Array(this.out * this.in);
+        const scales = new Float32Array(a.buffer, a.byteOffset + len * 4, this.out);
+        let o = 0;
+        for (const p of parts) {
+          const q = p.int8 ?? quantizeWeight(p.outFeatures, this.in, p.weight.data, be);
+          codes.set(q.codes, o * this.in);
+          scales.set(q.scales, o);
+          o += p.outFeatures;
+        }
+        k.q8PackCodes!(this.out, this.in, codes, a.subarray(0, len), a.subarray(len + this.out));
+      });
+      this.q8 = { packed: packed.subarray(0, len), scales: new Float32Array(packed.buffer, packed.byteOffset + len * 4, this.out), colsum: packed.subarray(len + this.out) };
     } else {
-      const w = new Float32Array(this.out * this.in);
-      o = 0;
-      for (const p of parts) {
-        w.set(p.weight.data, o * this.in);
-        o += p.outFeatures;
-      }
+      const w = one && isSharedWeight(one.weight.data) ? one.weight.data : concat('fast.weight', parts.map((p) => p.weight.data), this.in);
       this.weight = w;
       if (k.f32Pack && k.f32GemmPacked) {
-        this.packed = new Float32Array(f32PackedLength(this.out, this.in));
-        k.f32Pack(this.out, this.in, w, this.packed);
+        this.packed = sharedDerivedArray('fast.packed', [w], Float32Array, f32PackedLength(this.out, this.in), (a) => k.f32Pack!(this.out, this.in, w, a));
       }
     }
   }
