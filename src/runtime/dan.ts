@@ -166,6 +166,19 @@ export function tableReader(t: DanInfo['table'], c: Container, prefix: string): 
       const codes = need('codes', rows * M);
       const books = floats('codebooks', M * K * sub);
       for (let i = 0; i < codes.length; i++) if (codes[i]! < 0 || codes[i]! >= K) throw new BundleError(`bundle is corrupted: code ${codes[i]} out of range 0..${K - 1}`);
+      if (t.qnorm && t.kind === 'pq') {
+        const nc = need('norm_codes', rows);
+        const nb = c.tensor(`${prefix}norm_book`);
+        if (!(nb instanceof Float32Array)) throw new BundleError(`bundle is corrupted: ${prefix}norm_book should be floating point`);
+        for (let i = 0; i < rows; i++) if (nc[i]! < 0 || nc[i]! >= nb.length) throw new BundleError(`bundle is corrupted: norm code ${nc[i]} out of range 0..${nb.length - 1}`);
+        return (id, acc) => {
+          const s = nb[nc[id]!]!;
+          for (let m = 0; m < M; m++) {
+            const o = (m * K + codes[id * M + m]!) * sub;
+            for (let j = 0; j < sub; j++) acc[m * sub + j] += Math.fround(s * books[o + j]!);
+          }
+        };
+      }
       return t.kind === 'pq'
         ? (id, acc) => {
             for (let m = 0; m < M; m++) {

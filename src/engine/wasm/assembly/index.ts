@@ -6,6 +6,7 @@ export { sum, dot, sumSquares, allFinite } from './reduce';
 export { softmax, softmaxBackward, logSoftmax, logSoftmaxBackward, layerNorm, layerNormBackward } from './rows';
 export { checkIds, maxI32, checkOffsets, embeddingBagMean, embeddingBagMeanBackward, indexAdd, uniqueIds, dequantRows } from './embedding';
 export { adam, dropout } from './optim';
+export { codesBagMean, codesBagMeanBackward, nearestCentroids } from './codes';
 
 /** First byte the JS arena may use (nothing static lives above it). */
 export function heapBase(): usize {
