@@ -3,7 +3,7 @@
  * `points` holds one {set, method, mode, bytes, accuracy} per model, fastText's included):
  *
  *   npx tsx bench/compress.ts --part dan [--sets clinc150,agnews] [--keep 30000] [--max-train N] [--out DIR]
- *       [--joint-epochs 3] [--runs ref,pq-posthoc,pq-retrain,pq-joint,pq-qnorm-joint,int4-retrain,lowrank-joint]
+ *       [--student-epochs 5] [--joint-epochs 3] [--runs ref,pq-posthoc,pq-retrain,pq-joint,pq-qnorm-joint,int4-retrain,lowrank-joint]
  *   npx tsx bench/compress.ts --part bert [--sets trec,snips] [--max-train N] [--epochs E]
  *
  * dan: for each set a supervised DAN student (slimtext distill on at most N labelled train rows,
@@ -45,6 +45,7 @@ const maxTrain = arg('max-train', '6000');
 const epochs = arg('epochs', '2');
 const root = arg('out', '/tmp/slimtext-bench-compress');
 const jointEpochs = Number(arg('joint-epochs', '3'));
+const studentEpochs = arg('student-epochs', '5');
 const only = arg('runs', '');
 getBackend().setThreads(1);
 
@@ -99,7 +100,7 @@ for (const set of part === 'dan' ? sets : []) {
     devTsv = undefined;
   }
   const devArgs = devTsv ? ['--dev', devTsv] : [];
-  cli(['distill', '--train', trainTsv, ...devArgs, '--out', dan, '--epochs', '5', '--workers', '1', '--quiet']);
+  cli(['distill', '--train', trainTsv, ...devArgs, '--out', dan, '--epochs', studentEpochs, '--workers', '1', '--quiet']);
   const base = await inspectModel(dan);
   const baseAcc = await evalOf(dan, path);
   points.push({ set, model: 'dan', method: 'dense', mode: '-', bytes: base.bytes_on_disk, embedding_bytes: base.embedding_bytes, accuracy: baseAcc });
@@ -150,4 +151,4 @@ for (const set of part === 'dan' ? sets : []) {
   points.push({ set, model: 'fasttext', method: 'fasttext', mode: `quantize -qnorm -retrain -cutoff ${keep}`, bytes: statSync(`${model}.ftz`).size, accuracy: p1(`${model}.ftz`) });
   console.error(`${set} done`);
 }
-console.log(JSON.stringify({ machine: '2-core AMD EPYC, shared', part, threads: 1, keep, max_train: Number(maxTrain), joint_epochs: jointEpochs, points, speed }, null, 1));
+console.log(JSON.stringify({ machine: '2-core AMD EPYC, shared', part, threads: 1, keep, max_train: Number(maxTrain), student_epochs: Number(studentEpochs), joint_epochs: jointEpochs, points, speed }, null, 1));

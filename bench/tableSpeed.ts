@@ -9,8 +9,10 @@
  * its codes widened to 32 bits, which sends its lookups down the path the fused kernel replaced
  * (codeword ids expanded in JS, then the plain embedding bag): the before/after of the kernel.
  * Each round times every model once on the same test texts, one text at a time through
- * DanPredictor, one thread; the figure is the median round (rounds interleave the models, so a
- * busy moment on the shared machine hits them alike).
+ * DanPredictor, one thread (texts_per_s: inference as a caller sees it, featurising included),
+ * then the table alone: all the texts' bags averaged in one bagMeanInto call, five times
+ * (lookup_ids_per_s). Figures are the median round (rounds interleave the models, so a busy
+ * moment on the shared machine hits them alike).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,10 +60,26 @@ for (let r = 0; r < rounds; r++) {
     times.get(name)!.push(texts.length / ((performance.now() - t0) / 1000));
   }
 }
+// The table alone: every test text's bag averaged in one call (ids featurized once, outside the clock).
+// (Each model featurises with its own vocabulary: the pruned ones map fewer n-grams to rows.)
+const bagsOf = new Map(models.map(([n, dan]) => [n, dan.featurize(texts)] as const));
+const lookups = new Map<string, number[]>(models.map(([n]) => [n, []]));
+const buf = new Float32Array(texts.length * models[0]![1].model.embeddings.dim);
+for (let r = 0; r < rounds; r++) {
+  for (const [name, dan] of models) {
+    const bags = bagsOf.get(name)!;
+    const t0 = performance.now();
+    for (let k = 0; k < 5; k++) dan.model.embeddings.bagMeanInto(texts.length, bags.ids, bags.offsets, buf);
+    lookups.get(name)!.push((5 * bags.ids.length) / ((performance.now() - t0) / 1000));
+    sink[0]! += buf[0]!;
+  }
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const idRate = Object.fromEntries([...lookups].map(([n, xs]) => [n, Math.round(median(xs))]));
 const rate = Object.fromEntries([...times].map(([n, xs]) => [n, Math.round(median(xs))]));
 const dense = rate['dense']!;
 console.log(JSON.stringify({
   machine: '2-core AMD EPYC, shared', backend: getBackend().name, threads: 1, texts: texts.length, rounds, dir,
-  texts_per_s: rate, slowdown_vs_dense: Object.fromEntries(Object.entries(rate).map(([n, v]) => [n, +(dense / v).toFixed(3)])), checksum: sink[0],
+  texts_per_s: rate, slowdown_vs_dense: Object.fromEntries(Object.entries(rate).map(([n, v]) => [n, +(dense / v).toFixed(3)])),
+  lookup_ids_per_s: idRate, lookup_slowdown_vs_dense: Object.fromEntries(Object.entries(idRate).map(([n, v]) => [n, +(idRate['dense']! / v).toFixed(3)])), ids: Object.fromEntries([...bagsOf].map(([n, b]) => [n, b.ids.length])), checksum: sink[0],
 }, null, 1));

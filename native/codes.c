@@ -9,6 +9,22 @@
 #include "kernels.h"
 #include "parallel.h"
 
+/* pq bag b, sub-vector by sub-vector: each slice sums in registers over the bag's ids (W a
+ * constant where it can be, so the compiler unrolls and vectorises it). */
+#define PQ_BAG(W)                                                          \
+  for (int64_t m = 0; m < M; m++) {                                        \
+    float acc[(W) > 0 ? (W) : 1];                                          \
+    for (int64_t j = 0; j < (W); j++) acc[j] = 0.0f;                       \
+    for (int32_t k = lo; k < hi; k++) {                                    \
+      const int64_t id = ids[k];                                           \
+      const float s = rowScale ? rowScale[id] : 1.0f;                      \
+      const float *w = books + (m * K + codes[id * M + m]) * (W);          \
+      for (int64_t j = 0; j < (W); j++) acc[j] += s * w[j];                \
+    }                                                                      \
+    float *om = o + m * (W);                                               \
+    for (int64_t j = 0; j < (W); j++) om[j] = acc[j] * inv;                \
+  }
+
 /* out[b] = mean over ids i of bag b of s_i * row(i), row(i) = concat (pq, kind 0) or sum (codes,
  * kind 1) over m of codebooks[m*K + codes[i*M + m]], s_i = rowScale[i] or 1. */
 void st_codes_bag_mean(int kind, int64_t nBags, int64_t dim, int64_t M, int64_t K, const uint8_t *codes,
@@ -21,28 +37,41 @@ void st_codes_bag_mean(int kind, int64_t nBags, int64_t dim, int64_t M, int64_t 
   for (int64_t b = 0; b < nBags; b++) {
     float *o = out + b * dim;
     const int32_t lo = offsets[b], hi = offsets[b + 1];
+    const float inv = hi > lo ? 1.0f / (float)(hi - lo) : 0.0f;
+    if (kind == 0) {
+      switch (sub) {
+        case 2: PQ_BAG(2); break;
+        case 4: PQ_BAG(4); break;
+        case 8: PQ_BAG(8); break;
+        case 16: PQ_BAG(16); break;
+        default: {
+          for (int64_t j = 0; j < dim; j++) o[j] = 0.0f;
+          for (int32_t k = lo; k < hi; k++) {
+            const int64_t id = ids[k];
+            const uint8_t *c = codes + id * M;
+            const float s = rowScale ? rowScale[id] : 1.0f;
+            for (int64_t m = 0; m < M; m++) {
+              const float *w = books + (m * K + c[m]) * sub;
+              float *om = o + m * sub;
+              for (int64_t j = 0; j < sub; j++) om[j] += s * w[j];
+            }
+          }
+          for (int64_t j = 0; j < dim; j++) o[j] *= inv;
+        }
+      }
+      continue;
+    }
     for (int64_t j = 0; j < dim; j++) o[j] = 0.0f;
     for (int32_t k = lo; k < hi; k++) {
       const int64_t id = ids[k];
       const uint8_t *c = codes + id * M;
       const float s = rowScale ? rowScale[id] : 1.0f;
-      if (kind == 0) {
-        for (int64_t m = 0; m < M; m++) {
-          const float *w = books + (m * K + c[m]) * sub;
-          float *om = o + m * sub;
-          for (int64_t j = 0; j < sub; j++) om[j] += s * w[j];
-        }
-      } else {
-        for (int64_t m = 0; m < M; m++) {
-          const float *w = books + (m * K + c[m]) * sub;
-          for (int64_t j = 0; j < dim; j++) o[j] += s * w[j];
-        }
+      for (int64_t m = 0; m < M; m++) {
+        const float *w = books + (m * K + c[m]) * sub;
+        for (int64_t j = 0; j < dim; j++) o[j] += s * w[j];
       }
     }
-    if (hi > lo) {
-      const float inv = 1.0f / (float)(hi - lo);
-      for (int64_t j = 0; j < dim; j++) o[j] *= inv;
-    }
+    for (int64_t j = 0; j < dim; j++) o[j] *= inv;
   }
 }
 
