@@ -5,7 +5,7 @@
  *   npx tsx bench/compress.ts --part dan [--sets clinc150,agnews] [--keep 30000] [--max-train N] [--out DIR]
  *       [--student-epochs 5] [--joint-epochs 3] [--runs ref,pq-posthoc,pq-retrain,pq-joint,pq-qnorm-joint,int4-retrain,lowrank-joint]
  *   npx tsx bench/compress.ts --part bert [--sets trec,snips] [--max-train N] [--epochs E]
- *       [--runs pq-posthoc-none,pq-posthoc-count,pq-retrain-count,pq-joint-count,int4-posthoc-none]
+ *       [--runs pq-posthoc-none,pq-posthoc-count,pq-retrain-count,pq-joint-count,int4-posthoc-none] [--reuse]
  *
  * dan: for each set a supervised DAN student (slimtext distill on at most N labelled train rows,
  * no teacher: sized to the CPU budget), then prune+PQ post-hoc / retrain / joint (and joint with
@@ -20,7 +20,7 @@
  * post-hoc without and with task-aware fitting, retrain and joint; int4 post-hoc; codes joint.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getBackend } from '../src/engine/index.js';
 import { loadAnyModel, isDan } from '../src/models/anyModel.js';
@@ -65,8 +65,11 @@ for (const set of part === 'bert' ? sets : []) {
   const dir = join(root, `bert-${set}`);
   mkdirSync(dir, { recursive: true });
   const model = join(dir, 'model');
-  rmSync(model, { recursive: true, force: true });
-  cli(['finetune', '--model', '../shared/models/bert-l4-h128-mlm', '--train', path, '--task', 'classify', '--out', model, '--epochs', '3', '--lr', '5e-4', '--pooling', 'mean', '--max-length', '64', '--max-train', maxTrain, '--threads', '1']);
+  // --reuse: keep a classifier an earlier run of this bench fine-tuned into OUT (same flags, same seed).
+  if (!(process.argv.includes('--reuse') && existsSync(join(model, 'slimtext.json')))) {
+    rmSync(model, { recursive: true, force: true });
+    cli(['finetune', '--model', '../shared/models/bert-l4-h128-mlm', '--train', path, '--task', 'classify', '--out', model, '--epochs', '3', '--lr', '5e-4', '--pooling', 'mean', '--max-length', '64', '--max-train', maxTrain, '--threads', '1']);
+  }
   const base = await inspectModel(model);
   const baseAcc = await evalOf(model, path);
   points.push({ set, model: 'bert', method: 'dense', mode: '-', bytes: base.bytes_on_disk, embedding_bytes: base.embedding_bytes, accuracy: baseAcc });
