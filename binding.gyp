@@ -11,6 +11,7 @@
         "native/reduce.c",
         "native/rowwise.c",
         "native/embedding.c",
+        "native/codes.c",
         "native/random.c",
         "native/optim.c",
         "native/infer.c"

@@ -3,11 +3,14 @@
  * `points` holds one {set, method, mode, bytes, accuracy} per model, fastText's included):
  *
  *   npx tsx bench/compress.ts --part dan [--sets clinc150,agnews] [--keep 30000] [--max-train N] [--out DIR]
+ *       [--student-epochs 5] [--joint-epochs 3] [--runs ref,pq-posthoc,pq-retrain,pq-joint,pq-qnorm-joint,int4-retrain,lowrank-joint]
  *   npx tsx bench/compress.ts --part bert [--sets trec,snips] [--max-train N] [--epochs E]
+ *       [--runs pq-posthoc-none,pq-posthoc-count,pq-retrain-count,pq-joint-count,int4-posthoc-none] [--reuse]
  *
  * dan: for each set a supervised DAN student (slimtext distill on at most N labelled train rows,
- * no teacher: sized to the CPU budget), then prune+PQ post-hoc / retrain / joint, prune+int4
- * retrain and prune+lowrank joint, each on the full test split; then Debian fastText `supervised`
+ * no teacher: sized to the CPU budget), then prune+PQ post-hoc / retrain / joint (and joint with
+ * --qnorm), prune+int4 retrain and prune+lowrank joint (--runs picks some), each retrain / joint
+ * run --joint-epochs more epochs, each on the full test split; then Debian fastText `supervised`
  * (tutorial settings: lr 1.0, 25 epochs, dim 100, wordNgrams 2) and `quantize -qnorm -retrain
  * -cutoff KEEP` on the same rows (bytes of .bin /
  * .ftz, test accuracy); and a lookup-speed check: texts/s of the dense, PQ and int4 students
@@ -17,7 +20,7 @@
  * post-hoc without and with task-aware fitting, retrain and joint; int4 post-hoc; codes joint.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getBackend } from '../src/engine/index.js';
 import { loadAnyModel, isDan } from '../src/models/anyModel.js';
@@ -42,6 +45,9 @@ const keep = Number(arg('keep', '30000'));
 const maxTrain = arg('max-train', '6000');
 const epochs = arg('epochs', '2');
 const root = arg('out', '/tmp/slimtext-bench-compress');
+const jointEpochs = Number(arg('joint-epochs', '3'));
+const studentEpochs = arg('student-epochs', '5');
+const only = arg('runs', '');
 getBackend().setThreads(1);
 
 const cli = (args: string[]) => {
@@ -59,8 +65,11 @@ for (const set of part === 'bert' ? sets : []) {
   const dir = join(root, `bert-${set}`);
   mkdirSync(dir, { recursive: true });
   const model = join(dir, 'model');
-  rmSync(model, { recursive: true, force: true });
-  cli(['finetune', '--model', '../shared/models/bert-l4-h128-mlm', '--train', path, '--task', 'classify', '--out', model, '--epochs', '3', '--lr', '5e-4', '--pooling', 'mean', '--max-length', '64', '--max-train', maxTrain, '--threads', '1']);
+  // --reuse: keep a classifier an earlier run of this bench fine-tuned into OUT (same flags, same seed).
+  if (!(process.argv.includes('--reuse') && existsSync(join(model, 'slimtext.json')))) {
+    rmSync(model, { recursive: true, force: true });
+    cli(['finetune', '--model', '../shared/models/bert-l4-h128-mlm', '--train', path, '--task', 'classify', '--out', model, '--epochs', '3', '--lr', '5e-4', '--pooling', 'mean', '--max-length', '64', '--max-train', maxTrain, '--threads', '1']);
+  }
   const base = await inspectModel(model);
   const baseAcc = await evalOf(model, path);
   points.push({ set, model: 'bert', method: 'dense', mode: '-', bytes: base.bytes_on_disk, embedding_bytes: base.embedding_bytes, accuracy: baseAcc });
@@ -69,6 +78,7 @@ for (const set of part === 'bert' ? sets : []) {
     ['int4', 'posthoc', 'none', {}],
   ];
   for (const [methods, mode, fit, st] of runs) {
+    if (only && !only.split(',').includes(`${methods}-${mode}-${fit}`)) continue;
     const out = join(dir, `${methods}-${mode}-${fit}`);
     const r = await compressModel({ model, methods, mode, train: path, out, overwrite: true, epochs: Number(epochs), maxTrain: Number(maxTrain), maxDev: 500, fitWeights: fit as 'count' | 'none', settings: { kmeansIters: 8, ...st } });
     const acc = await evalOf(out, path);
@@ -95,22 +105,23 @@ for (const set of part === 'dan' ? sets : []) {
     devTsv = undefined;
   }
   const devArgs = devTsv ? ['--dev', devTsv] : [];
-  cli(['distill', '--train', trainTsv, ...devArgs, '--out', dan, '--epochs', '5', '--workers', '1', '--quiet']);
+  cli(['distill', '--train', trainTsv, ...devArgs, '--out', dan, '--epochs', studentEpochs, '--workers', '1', '--quiet']);
   const base = await inspectModel(dan);
   const baseAcc = await evalOf(dan, path);
   points.push({ set, model: 'dan', method: 'dense', mode: '-', bytes: base.bytes_on_disk, embedding_bytes: base.embedding_bytes, accuracy: baseAcc });
   // 'prune' keeping every row + joint = the dense student trained the same extra epochs: the
   // reference that separates "more training" from "the task signal through the compressed table".
-  const runs: [string, CompressMode, Record<string, number>][] = [
-    ['prune', 'joint', { pruneKeep: 1e9 }], ['prune,pq', 'posthoc', { pqDsub: 8 }], ['prune,pq', 'retrain', { pqDsub: 8 }], ['prune,pq', 'joint', { pqDsub: 8 }],
-    ['prune,int4', 'retrain', {}], ['prune,lowrank', 'joint', { rank: 16 }],
+  const runs: [string, string, CompressMode, Record<string, number | boolean>][] = [
+    ['ref', 'prune', 'joint', { pruneKeep: 1e9 }], ['pq-posthoc', 'prune,pq', 'posthoc', { pqDsub: 8 }], ['pq-retrain', 'prune,pq', 'retrain', { pqDsub: 8 }], ['pq-joint', 'prune,pq', 'joint', { pqDsub: 8 }],
+    ['pq-qnorm-joint', 'prune,pq', 'joint', { pqDsub: 8, qnorm: true }], ['int4-retrain', 'prune,int4', 'retrain', {}], ['lowrank-joint', 'prune,lowrank', 'joint', { rank: 16 }],
   ];
-  for (const [methods, mode, s] of runs) {
-    const out = join(dir, `${methods.replace(',', '-')}-${mode}${s.pruneKeep ? '-all' : ''}`);
-    const r = await compressModel({ model: dan, methods, mode, train: trainTsv, dev: devTsv, out, overwrite: true, epochs: 3, settings: { pruneKeep: keep, kmeansIters: 8, kmeansSample: 16384, ...s } });
+  for (const [label, methods, mode, s] of runs) {
+    if (only && !only.split(',').includes(label)) continue;
+    const out = join(dir, `${methods.replace(',', '-')}-${mode}${s.pruneKeep ? '-all' : ''}${s.qnorm ? '-qnorm' : ''}`);
+    const r = await compressModel({ model: dan, methods, mode, train: trainTsv, dev: devTsv, out, overwrite: true, epochs: jointEpochs, settings: { pruneKeep: keep, kmeansIters: 8, kmeansSample: 16384, ...s } });
     const acc = await evalOf(out, path);
-    points.push({ set, model: 'dan', method: methods, mode, bytes: r.after.bytes_on_disk, embedding_bytes: r.after.embedding_bytes, embedding_reduction: 1 - r.embedding_ratio, accuracy: acc, drop_points: 100 * (baseAcc - acc), relative_drop: (baseAcc - acc) / baseAcc, seconds: r.seconds });
-    console.error(`${set} ${methods} ${mode}: ${r.after.bytes_on_disk} bytes, accuracy ${acc}`);
+    points.push({ set, model: 'dan', method: methods, mode, ...(s.qnorm ? { qnorm: true } : {}), ...(s.pruneKeep ? { reference: 'dense + same epochs' } : {}), keep, joint_epochs: jointEpochs, bytes: r.after.bytes_on_disk, embedding_bytes: r.after.embedding_bytes, embedding_reduction: 1 - r.embedding_ratio, accuracy: acc, drop_points: 100 * (baseAcc - acc), relative_drop: (baseAcc - acc) / baseAcc, seconds: r.seconds });
+    console.error(`${set} ${label}: ${r.after.bytes_on_disk} bytes, accuracy ${acc}`);
     partial();
   }
   // Lookup speed: dense vs the joint PQ student, same texts, one thread.
@@ -124,8 +135,11 @@ for (const set of part === 'dan' ? sets : []) {
     for (let k = 0; k < 3; k++) for (const t of texts) p.logitsOne(t);
     return (3 * texts.length) / ((performance.now() - t0) / 1000);
   };
-  const dense = await rate(dan), pq = await rate(join(dir, 'prune-pq-joint')), i4 = await rate(join(dir, 'prune-int4-retrain'));
-  speed.push({ set, dense_texts_per_s: Math.round(dense), pq_texts_per_s: Math.round(pq), int4_texts_per_s: Math.round(i4), pq_slowdown: dense / pq, int4_slowdown: dense / i4 });
+  // (bench/tableSpeed.ts measures the same under the bench lock; this is the unlocked quick look.)
+  if (!only || (only.includes('pq-joint') && only.includes('int4-retrain'))) {
+    const dense = await rate(dan), pq = await rate(join(dir, 'prune-pq-joint')), i4 = await rate(join(dir, 'prune-int4-retrain'));
+    speed.push({ set, dense_texts_per_s: Math.round(dense), pq_texts_per_s: Math.round(pq), int4_texts_per_s: Math.round(i4), pq_slowdown: dense / pq, int4_slowdown: dense / i4 });
+  }
   // fastText on the same train split.
   const ft = (rows: Example[], name: string) => {
     const file = join(dir, `${name}.ft`);
@@ -142,4 +156,4 @@ for (const set of part === 'dan' ? sets : []) {
   points.push({ set, model: 'fasttext', method: 'fasttext', mode: `quantize -qnorm -retrain -cutoff ${keep}`, bytes: statSync(`${model}.ftz`).size, accuracy: p1(`${model}.ftz`) });
   console.error(`${set} done`);
 }
-console.log(JSON.stringify({ machine: '2-core AMD EPYC, shared', part, threads: 1, keep, max_train: Number(maxTrain), points, speed }, null, 1));
+console.log(JSON.stringify({ machine: '2-core AMD EPYC, shared', part, threads: 1, keep, max_train: Number(maxTrain), student_epochs: Number(studentEpochs), joint_epochs: jointEpochs, points, speed }, null, 1));

@@ -120,6 +120,10 @@ int8_t *st_arg_i8(StArgs *a, size_t i, const char *name, int64_t *len) {
   return (int8_t *)typed(a, i, name, napi_int8_array, "Int8Array", len, 0);
 }
 
+uint8_t *st_arg_u8(StArgs *a, size_t i, const char *name, int64_t *len) {
+  return (uint8_t *)typed(a, i, name, napi_uint8_array, "Uint8Array", len, 0);
+}
+
 void st_need(StArgs *a, const char *name, int64_t len, int64_t need) {
   if (a->failed || len >= need) return;
   if (need == INT64_MAX) st_fail(a, 'R', "%s would need more elements than can be addressed", name);

@@ -41,6 +41,7 @@ int st_arg_enum(StArgs *a, size_t i, const char *name, int max);
 float *st_arg_f32(StArgs *a, size_t i, const char *name, int64_t *len, int nullable);
 int32_t *st_arg_i32(StArgs *a, size_t i, const char *name, int64_t *len);
 int8_t *st_arg_i8(StArgs *a, size_t i, const char *name, int64_t *len);
+uint8_t *st_arg_u8(StArgs *a, size_t i, const char *name, int64_t *len);
 
 /* Fails unless an array called `name` of `len` elements holds at least `need`. */
 void st_need(StArgs *a, const char *name, int64_t len, int64_t need);

@@ -481,6 +481,104 @@ static napi_value dequant_gather(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Shared checks of the codes-table kernels: sizes, codes within [0, K), ids and offsets. Returns
+ * the sub-vector width (0 on failure). */
+static int64_t check_codes(StArgs *a, int kind, int64_t nBags, int64_t dim, int64_t rows, int64_t M, int64_t K,
+                           const uint8_t *codes, int64_t lc, const float *rowScale, int64_t lr, const int32_t *ids,
+                           int64_t li, const int32_t *offsets, int64_t lf) {
+  if (a->failed) return 0;
+  if (M < 1 || K < 1 || K > 256) {
+    st_fail(a, 'R', "need at least one codebook and 1 to 256 codewords (one-byte codes), got %lld x %lld",
+            (long long)M, (long long)K);
+    return 0;
+  }
+  if (kind == 0 && dim % M != 0) {
+    st_fail(a, 'R', "pq: width %lld does not split into %lld sub-vectors", (long long)dim, (long long)M);
+    return 0;
+  }
+  st_need(a, "codes", lc, st_mul(rows, M));
+  if (rowScale) st_need(a, "rowScale", lr, rows);
+  st_need(a, "offsets (nBags + 1 entries)", lf, nBags + 1);
+  check_offsets(a, offsets, nBags, "ids", li);
+  if (!a->failed) check_ids(a, "id", ids, offsets[0], offsets[nBags], rows, "a codes table");
+  if (a->failed) return 0;
+  /* Only the rows this call reads: a code >= K would read past the codebooks. */
+  for (int64_t k = offsets[0]; k < offsets[nBags]; k++) {
+    const uint8_t *c = codes + (int64_t)ids[k] * M;
+    for (int64_t m = 0; m < M; m++)
+      if (c[m] >= K) {
+        st_fail(a, 'R', "row %d has code %d in codebook %lld, beyond its %lld codewords", ids[k], c[m], (long long)m,
+                (long long)K);
+        return 0;
+      }
+  }
+  return kind == 0 ? dim / M : dim;
+}
+
+static napi_value codes_bag_mean(napi_env env, napi_callback_info info) {
+  ARGS("codesBagMean", 12);
+  int64_t lc, lb, lr, li, lf, lo;
+  const int kind = st_arg_enum(&a, 0, "kind", 1);
+  const int64_t nBags = st_arg_size(&a, 1, "nBags", SIZE_MAX_I32 - 1);
+  const int64_t dim = st_arg_size(&a, 2, "dim", SIZE_MAX_JS);
+  const int64_t rows = st_arg_size(&a, 3, "rows", SIZE_MAX_JS);
+  const int64_t M = st_arg_size(&a, 4, "books", SIZE_MAX_JS);
+  const int64_t K = st_arg_size(&a, 5, "words", SIZE_MAX_JS);
+  const uint8_t *codes = st_arg_u8(&a, 6, "codes", &lc);
+  const float *books = st_arg_f32(&a, 7, "codebooks", &lb, 0);
+  const float *rowScale = st_arg_f32(&a, 8, "rowScale", &lr, 1);
+  const int32_t *ids = st_arg_i32(&a, 9, "ids", &li);
+  const int32_t *offsets = st_arg_i32(&a, 10, "offsets", &lf);
+  float *out = st_arg_f32(&a, 11, "out", &lo, 0);
+  const int64_t sub = check_codes(&a, kind, nBags, dim, rows, M, K, codes, lc, rowScale, lr, ids, li, offsets, lf);
+  st_need(&a, "codebooks", lb, st_mul(st_mul(M, K), sub));
+  st_need(&a, "out", lo, st_mul(nBags, dim));
+  if (a.failed) return NULL;
+  st_codes_bag_mean(kind, nBags, dim, M, K, codes, books, rowScale, ids, offsets, out);
+  return NULL;
+}
+
+static napi_value codes_bag_mean_backward(napi_env env, napi_callback_info info) {
+  ARGS("codesBagMeanBackward", 12);
+  int64_t lc, lr, li, lf, lg, lgr;
+  const int kind = st_arg_enum(&a, 0, "kind", 1);
+  const int64_t nBags = st_arg_size(&a, 1, "nBags", SIZE_MAX_I32 - 1);
+  const int64_t dim = st_arg_size(&a, 2, "dim", SIZE_MAX_JS);
+  const int64_t rows = st_arg_size(&a, 3, "rows", SIZE_MAX_JS);
+  const int64_t M = st_arg_size(&a, 4, "books", SIZE_MAX_JS);
+  const int64_t K = st_arg_size(&a, 5, "words", SIZE_MAX_JS);
+  const uint8_t *codes = st_arg_u8(&a, 6, "codes", &lc);
+  const float *rowScale = st_arg_f32(&a, 7, "rowScale", &lr, 1);
+  const int32_t *ids = st_arg_i32(&a, 8, "ids", &li);
+  const int32_t *offsets = st_arg_i32(&a, 9, "offsets", &lf);
+  const float *dy = st_arg_f32(&a, 10, "dy", &lg, 0);
+  float *grad = st_arg_f32(&a, 11, "gradBooks", &lgr, 0);
+  const int64_t sub = check_codes(&a, kind, nBags, dim, rows, M, K, codes, lc, rowScale, lr, ids, li, offsets, lf);
+  st_need(&a, "dy", lg, st_mul(nBags, dim));
+  st_need(&a, "gradBooks", lgr, st_mul(st_mul(M, K), sub));
+  if (a.failed) return NULL;
+  st_codes_bag_mean_backward(kind, nBags, dim, M, K, codes, rowScale, ids, offsets, dy, grad);
+  return NULL;
+}
+
+static napi_value nearest_centroids(napi_env env, napi_callback_info info) {
+  ARGS("nearestCentroids", 6);
+  int64_t lx, lc, lo;
+  const int64_t n = st_arg_size(&a, 0, "n", SIZE_MAX_JS);
+  const int64_t d = st_arg_size(&a, 1, "d", SIZE_MAX_JS);
+  const int64_t K = st_arg_size(&a, 2, "K", SIZE_MAX_I32);
+  const float *x = st_arg_f32(&a, 3, "x", &lx, 0);
+  const float *c = st_arg_f32(&a, 4, "centroids", &lc, 0);
+  int32_t *out = st_arg_i32(&a, 5, "out", &lo);
+  if (!a.failed && K < 1 && n > 0) st_fail(&a, 'R', "no centroids to assign %lld points to", (long long)n);
+  st_need(&a, "x", lx, st_mul(n, d));
+  st_need(&a, "centroids", lc, st_mul(K, d));
+  st_need(&a, "out", lo, n);
+  if (a.failed) return NULL;
+  st_nearest_centroids(n, d, K, x, c, out);
+  return NULL;
+}
+
 /* ------------------------------------------------------------ dropout */
 
 static napi_value dropout(napi_env env, napi_callback_info info) {
@@ -811,6 +909,9 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       FN("embeddingBagMean", embedding_bag_mean),
       FN("embeddingBagMeanBackward", embedding_bag_mean_backward),
       FN("dequantGather", dequant_gather),
+      FN("codesBagMean", codes_bag_mean),
+      FN("codesBagMeanBackward", codes_bag_mean_backward),
+      FN("nearestCentroids", nearest_centroids),
       FN("dropout", dropout),
       FN("adam", adam),
       FN("adamRows", adam_rows),

@@ -71,6 +71,17 @@ void st_dequant_gather(int64_t n, int64_t dim, int bits, const uint32_t *q, cons
 void st_embedding_bag_mean_backward(int64_t nBags, int64_t dim, const int32_t *offsets,
                                     const int32_t *slot, const float *dy, float *gradRows);
 
+/* ------------------------------------------------------------ codes.c */
+/* Bag means straight from PQ (kind 0) / additive (kind 1) codes, one byte a code; rowScale may be
+ * NULL (1 for every row) or a per-row factor (quantised norms). */
+void st_codes_bag_mean(int kind, int64_t nBags, int64_t dim, int64_t M, int64_t K, const uint8_t *codes,
+                       const float *books, const float *rowScale, const int32_t *ids, const int32_t *offsets,
+                       float *out);
+void st_codes_bag_mean_backward(int kind, int64_t nBags, int64_t dim, int64_t M, int64_t K, const uint8_t *codes,
+                                const float *rowScale, const int32_t *ids, const int32_t *offsets, const float *dy,
+                                float *grad);
+void st_nearest_centroids(int64_t n, int64_t d, int64_t K, const float *x, const float *c, int32_t *out);
+
 /* ------------------------------------------------------------ random.c */
 void st_dropout(int64_t n, double p, uint32_t seed, const float *x, float *y, float *mask);
 

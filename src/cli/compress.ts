@@ -17,7 +17,7 @@ export const command: Command = {
   summary:
     'Compress a model\'s embedding table (a DAN student\'s n-gram table, a transformer classifier\'s word embeddings): prune rows (DAN), then int8/int4/f16, low rank, product quantisation or additive codes; ' +
     'post-hoc, retraining the rest of the model (retrain) or training the table with the task (joint); int8-linear stores a transformer\'s encoder linear layers as int8.',
-  usage: '--model DIR --method METHOD[,METHOD] [--mode posthoc|retrain|joint] [--train PATH [--dev PATH]] --out DIR [--overwrite] [--json]',
+  usage: '--model DIR --method METHOD[,METHOD] [--qnorm] [--mode posthoc|retrain|joint] [--train PATH [--dev PATH]] --out DIR [--overwrite] [--json]',
   options: {
     model: { type: 'string', help: 'the model folder to compress' },
     method: { type: 'string', help: 'f16, int8, int4, lowrank, pq, codes, prune; prune combines with one other (prune,pq); int8-linear (a transformer\'s encoder linear layers as int8) with any (pq,int8-linear)' },
@@ -33,6 +33,7 @@ export const command: Command = {
     rank: { type: 'string', default: String(d.rank), help: 'lowrank: rank r of rows x r times r x dim' },
     'pq-dsub': { type: 'string', default: String(d.pqDsub), help: 'pq: sub-vector width (must divide the table width)' },
     'pq-bits': { type: 'string', default: String(d.pqBits), help: 'pq: 2^bits centroids per sub-vector' },
+    qnorm: { type: 'boolean', help: "pq: quantise each row's norm apart (256 norms, one byte a row) and fit pq on unit rows (fastText's -qnorm)" },
     codebooks: { type: 'string', default: String(d.codebooks), help: 'codes: number of codebooks M' },
     'code-bits': { type: 'string', default: String(d.codeBits), help: 'codes: 2^bits codewords per codebook' },
     'codes-fit': { type: 'string', default: d.codesFit, help: 'codes: gumbel (codes learned with Gumbel-softmax, straight-through, then frozen) or kmeans (residual k-means)' },
@@ -62,7 +63,7 @@ export const command: Command = {
     const codesFit = str(args, 'codes-fit');
     if (codesFit !== 'gumbel' && codesFit !== 'kmeans') throw new UsageError(`${NAME}: --codes-fit must be gumbel or kmeans, got ${codesFit}`);
     const settings: CompressSettings = {
-      rank: whole('rank'), pqDsub: whole('pq-dsub'), pqBits: whole('pq-bits'), codebooks: whole('codebooks'), codeBits: whole('code-bits'), codesFit, codesSteps: whole('codes-steps'),
+      rank: whole('rank'), pqDsub: whole('pq-dsub'), pqBits: whole('pq-bits'), qnorm: flag(args, 'qnorm'), codebooks: whole('codebooks'), codeBits: whole('code-bits'), codesFit, codesSteps: whole('codes-steps'),
       kmeansIters: whole('kmeans-iters'), kmeansSample: d.kmeansSample, pruneKeep: whole('prune-keep'), pruneBy: by, pruneBuckets: whole('prune-buckets'), seed: whole('seed'),
     };
     const lr = num(args, NAME, 'lr');

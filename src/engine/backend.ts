@@ -152,6 +152,29 @@ export interface Backend {
    */
   dequantGather(n: number, dim: number, bits: number, rows: number, q: I32, scaleBias: F32, ids: I32, out: F32): void;
 
+  /**
+   * Bag means straight from a table of one-byte codes (no expanded rows): kind 0 = product
+   * quantisation, row(r) = concat over m < books of codebooks[m*words + codes[r*books + m]]
+   * (codewords dim/books wide); kind 1 = additive codes, row(r) = sum over m of the same
+   * (codewords dim wide). Each row is scaled by rowScale[r] when rowScale is given (quantised
+   * norms). out[b, :] = mean over ids[offsets[b] .. offsets[b+1]) of rowScale[id] * row(id)
+   * (an empty bag gives zeros). Throws on an id outside [0, rows) or a code >= words.
+   */
+  codesBagMean(
+    kind: number, nBags: number, dim: number, rows: number, books: number, words: number,
+    codes: Uint8Array, codebooks: F32, rowScale: F32 | null, ids: I32, offsets: I32, out: F32,
+  ): void;
+  /**
+   * Backward of codesBagMean into the codebooks' dense gradient [books*words, codeword width]:
+   * gradBooks[m*words + codes[id*books + m], :] += rowScale[id] * dy[b, slice m (pq) or all] / count_b.
+   */
+  codesBagMeanBackward(
+    kind: number, nBags: number, dim: number, rows: number, books: number, words: number,
+    codes: Uint8Array, rowScale: F32 | null, ids: I32, offsets: I32, dy: F32, gradBooks: F32,
+  ): void;
+  /** k-means assignment: out[i] = argmin_k |x[i, :] - c[k, :]|^2 (first k on ties), x [n, d], c [K, d]. */
+  nearestCentroids(n: number, d: number, K: number, x: F32, c: F32, out: I32): void;
+
   // ---------------------------------------------------------------- randomness
 
   /**

@@ -16,6 +16,7 @@ export { softmax, logSoftmax } from './ops/softmax.js';
 export { layerNorm, residualLayerNorm, type ResidualLayerNormOptions } from './ops/layerNorm.js';
 export { dropout } from './ops/dropout.js';
 export { embedding, embeddingBag, dropIds, type EmbeddingBagOptions } from './ops/embedding.js';
+export { codesBag, type CodesLayout } from './ops/codesBag.js';
 export { attention, multiHeadAttention, splitHeads, mergeHeads, additiveMask, type AttentionOptions } from './ops/attention.js';
 export { crossEntropy, klDiv, mse, cosineSimilarity, type KlOptions } from './ops/losses.js';
 

@@ -38,7 +38,7 @@ export interface SlimExportOptions {
 }
 
 /** Table tensors with one row per id (permuted with the vocabulary); codebooks and v are shared. */
-const PER_ROW = new Set(['weight', 'q', 'scale_bias', 'u', 'codes']);
+const PER_ROW = new Set(['weight', 'q', 'scale_bias', 'u', 'codes', 'norm_codes']);
 /** models/taskModel.ts WORD_TABLE_PREFIX (restated: io/ takes only types from models/). */
 const WORD_PREFIX = 'bert.embeddings.word_embeddings.';
 
@@ -58,7 +58,7 @@ export function encodeSlimBundle(tm: AnyTaskModel, opts: SlimExportOptions = {})
       const table = name.startsWith('embeddings.');
       w.tensor(name, table && PER_ROW.has(name.slice('embeddings.'.length)) ? permuteRows(t, order, spec.rows) : t, table);
     }
-    const table: TableInfo = { kind: spec.kind, rows: spec.rows, dim: spec.dim, ...(spec.rank ? { rank: spec.rank } : {}), ...(spec.books ? { books: spec.books, words: spec.words } : {}) };
+    const table: TableInfo = { kind: spec.kind, rows: spec.rows, dim: spec.dim, ...(spec.rank ? { rank: spec.rank } : {}), ...(spec.books ? { books: spec.books, words: spec.words } : {}), ...(spec.qnorm ? { qnorm: true } : {}) };
     manifest = {
       format: 'slimtext-bundle', version: SINGLE_TASK_FORMAT_VERSION, kind: 'dan', task: 'classify', labels: [...tm.labels],
       dan: { vocab: V, buckets: dan.features.buckets, maxN: dan.features.maxN, lowercase: dan.vocab.meta.lowercase, dim: c.dim, hidden: c.hidden, table },
@@ -143,7 +143,7 @@ function writeEncoder(
   }
   for (const [name, t] of words.tensors(WORD_PREFIX)) w.tensor(`${prefix}${name}`, PER_ROW.has(name.slice(WORD_PREFIX.length)) ? permuteRows(t, order, vocab.length) : t, true);
   const ws = words.spec();
-  const wordTable: TableInfo = { kind: ws.kind, rows: ws.rows, dim: ws.dim, ...(ws.rank ? { rank: ws.rank } : {}), ...(ws.books ? { books: ws.books, words: ws.words } : {}) };
+  const wordTable: TableInfo = { kind: ws.kind, rows: ws.rows, dim: ws.dim, ...(ws.rank ? { rank: ws.rank } : {}), ...(ws.books ? { books: ws.books, words: ws.words } : {}), ...(ws.qnorm ? { qnorm: true } : {}) };
   return {
     hiddenSize: cfg.hiddenSize, numLayers: cfg.numLayers, numHeads: cfg.numHeads, intermediateSize: cfg.intermediateSize,
     act: cfg.hiddenAct, eps: cfg.layerNormEps, maxPositions: cfg.maxPositions,

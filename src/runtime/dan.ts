@@ -107,7 +107,8 @@ export class DanRuntime implements LogitsModel {
     const { dim, hidden } = this.info;
     const t = this.info.table;
     let pqCodes: Uint8Array | Int32Array | undefined, pqBooks: Float32Array | undefined;
-    if (t.kind === 'pq') {
+    // Norm-quantised PQ (--qnorm) scales each row: the plain-JS reader below does it, the kernel does not.
+    if (t.kind === 'pq' && !t.qnorm) {
       pqCodes = c.tensor('embeddings.codes') as Uint8Array | Int32Array;
       pqBooks = c.floats('embeddings.codebooks');
     }
@@ -389,6 +390,18 @@ export function tableReader(t: DanInfo['table'], c: Container, prefix: string): 
           if (x > hi) hi = x;
         }
         if (lo < 0 || hi >= K) throw new BundleError(`bundle is corrupted: code ${lo < 0 ? lo : hi} out of range 0..${K - 1}`);
+      }
+      if (t.qnorm && t.kind === 'pq') {
+        const nc = need('norm_codes', rows);
+        const nb = c.floats(`${prefix}norm_book`);
+        for (let i = 0; i < rows; i++) if (nc[i]! < 0 || nc[i]! >= nb.length) throw new BundleError(`bundle is corrupted: norm code ${nc[i]} out of range 0..${nb.length - 1}`);
+        return (id, acc) => {
+          const s = nb[nc[id]!]!;
+          for (let m = 0; m < M; m++) {
+            const o = (m * K + codes[id * M + m]!) * sub;
+            for (let j = 0; j < sub; j++) acc[m * sub + j] += Math.fround(s * books[o + j]!);
+          }
+        };
       }
       return t.kind === 'pq'
         ? (id, acc) => {

@@ -53,6 +53,8 @@ export interface TableInfo {
   rank?: number;
   books?: number;
   words?: number;
+  /** pq: row norms quantised apart (norm_codes, norm_book tensors). */
+  qnorm?: boolean;
 }
 
 export interface DanInfo {

@@ -50,6 +50,20 @@ test('compress: prune,pq post-hoc and joint; eval --json reports bytes; inspect 
       assert.equal(info.compression.mode, mode);
       assert.equal(info.compression.prune.kept, 500);
     }
+    // --qnorm: norms quantised apart, pq on unit rows; trained jointly, evaluated and inspected like any table.
+    const qn = join(dir, 'pq-qnorm');
+    const q = await runCli(['compress', '--model', dan, '--method', 'prune,pq', '--qnorm', '--prune-keep', '500', '--pq-dsub', '4', '--pq-bits', '6', '--kmeans-iters', '5', '--train', train, '--dev', dev, '--epochs', '2', '--out', qn, '--json']);
+    assert.equal(q.code, 0, q.err);
+    const qrep = JSON.parse(q.out);
+    assert.equal(qrep.mode, 'joint');
+    assert.ok(qrep.after.dev_accuracy > 0.7, `qnorm dev accuracy ${qrep.after.dev_accuracy}`);
+    const qe = await runCli(['eval', '--model', qn, '--data', dev, '--json']);
+    assert.ok(Math.abs(JSON.parse(qe.out).accuracy - qrep.after.dev_accuracy) < 1e-9, 'the saved norms are the ones trained with');
+    const qi = JSON.parse((await runCli(['inspect', '--model', qn, '--json'])).out);
+    assert.equal(qi.table.qnorm, true);
+    const badQ = await runCli(['compress', '--model', dan, '--method', 'int8', '--qnorm', '--out', join(dir, 'q8')]);
+    assert.notEqual(badQ.code, 0);
+    assert.match(badQ.err, /--qnorm.*--method pq.*int8/);
     const again = await runCli(['compress', '--model', dan, '--method', 'int8', '--out', join(dir, 'pq-joint')]);
     assert.notEqual(again.code, 0);
     assert.match(again.err, /already exists.*--overwrite/);

@@ -223,6 +223,57 @@ export const refBackend: Backend = {
     }
   },
 
+  codesBagMean(kind, nBags, dim, rows, books, words, codes, codebooks, rowScale, ids, offsets, out) {
+    const sub = kind === 0 ? dim / books : dim;
+    for (let b = 0; b < nBags; b++) {
+      const lo = offsets[b], hi = offsets[b + 1];
+      const acc = new Float64Array(dim);
+      for (let k = lo; k < hi; k++) {
+        const id = ids[k];
+        checkId('codesBagMean', id, rows);
+        const s = rowScale ? rowScale[id] : 1;
+        for (let m = 0; m < books; m++) {
+          const c = codes[id * books + m];
+          if (c >= words) throw new Error(`codesBagMean: code ${c} >= ${words}`);
+          for (let j = 0; j < sub; j++) acc[(kind === 0 ? m * sub : 0) + j] += s * codebooks[(m * words + c) * sub + j];
+        }
+      }
+      const cnt = hi - lo;
+      for (let j = 0; j < dim; j++) out[b * dim + j] = cnt > 0 ? acc[j] / cnt : 0;
+    }
+  },
+
+  codesBagMeanBackward(kind, nBags, dim, rows, books, words, codes, rowScale, ids, offsets, dy, gradBooks) {
+    const sub = kind === 0 ? dim / books : dim;
+    for (let b = 0; b < nBags; b++) {
+      const lo = offsets[b], hi = offsets[b + 1];
+      for (let k = lo; k < hi; k++) {
+        const id = ids[k];
+        checkId('codesBagMeanBackward', id, rows);
+        const s = (rowScale ? rowScale[id] : 1) / (hi - lo);
+        for (let m = 0; m < books; m++) {
+          const c = codes[id * books + m];
+          for (let j = 0; j < sub; j++) gradBooks[(m * words + c) * sub + j] += s * dy[b * dim + (kind === 0 ? m * sub : 0) + j];
+        }
+      }
+    }
+  },
+
+  nearestCentroids(n, d, K, x, c, out) {
+    for (let i = 0; i < n; i++) {
+      let best = Infinity, arg = 0;
+      for (let k = 0; k < K; k++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += (x[i * d + j] - c[k * d + j]) ** 2;
+        if (s < best) {
+          best = s;
+          arg = k;
+        }
+      }
+      out[i] = arg;
+    }
+  },
+
   dropout(n, p, seed, x, y, mask) {
     const scale = 1 / (1 - p);
     for (let i = 0; i < n; i++) {

@@ -13,6 +13,7 @@ import { Dan, DanModel } from '../../src/models/dan.js';
 import { saveTaskModel, tokenizerFilesIn } from '../../src/models/taskModel.js';
 import { loadTokenizer } from '../../src/text/tokenizer.js';
 import { compressTable } from '../../src/train/compress/methods.js';
+import { CodesTable } from '../../src/models/tables/codes.js';
 import { DEFAULT_SETTINGS } from '../../src/train/compress/methods.js';
 import { withTable } from '../../src/train/compress/prune.js';
 import { vocabFromTexts } from '../../src/train/distill/vocab.js';
@@ -37,7 +38,7 @@ const CORPUS = [
   'café naïve façade', 'σίσυφος 東京', 'please book a table', 'my balance please', 'weather now please',
 ];
 
-export const DAN_KINDS = ['dense', 'f16', 'int8', 'int4', 'lowrank', 'pq', 'codes'] as const;
+export const DAN_KINDS = ['dense', 'f16', 'int8', 'int4', 'lowrank', 'pq', 'pq-qnorm', 'codes'] as const;
 export type DanKind = (typeof DAN_KINDS)[number];
 
 /** A DAN model folder: random weights large enough that labels differ clearly. */
@@ -51,7 +52,12 @@ export async function danFolder(kind: DanKind, opts: { buckets?: number; hidden?
   for (const [, p] of model.namedParameters()) rng.fillNormal(p.data, 0, 0.7);
   if (kind !== 'dense') {
     const s = { ...DEFAULT_SETTINGS, rank: 4, pqDsub: 2, pqBits: 4, codebooks: 4, codeBits: 4, kmeansIters: 5 };
-    model = withTable(model, compressTable(model.embeddings, kind, s));
+    if (kind === 'pq-qnorm') {
+      // A table this small cannot fit 256 norms; quantised norms of its own (16, random) test the format.
+      const t = compressTable(model.embeddings, 'pq', s) as CodesTable;
+      const norms = { codes: Uint8Array.from({ length: t.rows }, () => rng.int(16)), book: Float32Array.from({ length: 16 }, (_, i) => 0.25 + i / 8) };
+      model = withTable(model, new CodesTable('pq', t.rows, t.dim, t.books, t.words, t.codes, t.codebooks.data, norms));
+    } else model = withTable(model, compressTable(model.embeddings, kind, s));
   }
   const dan = new Dan(model, vocab, { buckets, maxN: 3 }, ['book', 'balance', 'music', 'weather']);
   const dir = join(tempDir('slimtext-rt-'), `dan-${kind}`);
@@ -60,7 +66,7 @@ export async function danFolder(kind: DanKind, opts: { buckets?: number; hidden?
 }
 
 /** A tiny BERT classifier folder (tiny vocabulary: WordPiece continuations and [UNK] show up). */
-export async function tinyTransformerFolder(pooling: 'cls' | 'mean', seed = 4, table: DanKind = 'dense'): Promise<string> {
+export async function tinyTransformerFolder(pooling: 'cls' | 'mean', seed = 4, table: Exclude<DanKind, 'pq-qnorm'> = 'dense'): Promise<string> {
   const src = tempDir('slimtext-rt-src-');
   const config = tinyConfig();
   const bert = new BertModel(config, { seed, pooler: pooling === 'cls', initializerRange: 0.5 });

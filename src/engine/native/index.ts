@@ -33,6 +33,7 @@ const KERNELS: readonly (keyof NativeAddon)[] = [
   'sum', 'dot', 'sumSquares', 'allFinite', 'softmax', 'softmaxBackward', 'logSoftmax',
   'logSoftmaxBackward', 'layerNorm', 'layerNormBackward', 'gather', 'indexAdd', 'embeddingBagMean',
   'embeddingBagMeanBackward', 'dequantGather', 'dropout', 'adam', 'adamRows',
+  'codesBagMean', 'codesBagMeanBackward', 'nearestCentroids',
 ];
 
 /** The fused inference kernels (infer.c); an addon without them runs the composed versions. */

@@ -12,6 +12,7 @@ const ALIGN = 64;
 export class Arena {
   f32!: Float32Array;
   i32!: Int32Array;
+  u8!: Uint8Array;
   private top: number;
 
   constructor(
@@ -65,6 +66,7 @@ export class Arena {
     const buf = this.memory.buffer;
     this.f32 = new Float32Array(buf);
     this.i32 = new Int32Array(buf);
+    this.u8 = new Uint8Array(buf);
   }
 
   /** Copies n floats of `src` to byte address p. */

@@ -33,6 +33,9 @@ export interface KernelExports {
   embeddingBagMeanBackward(nBags: number, dim: number, offsets: number, slot: number, dy: number, gradRows: number): void;
   indexAdd(n: number, dim: number, src: number, slot: number, alpha: number, dst: number): void;
   dequantRows(n: number, dim: number, bits: number, q: number, sb: number, out: number): void;
+  codesBagMean(kind: number, nBags: number, dim: number, M: number, K: number, books: number, codes: number, scale: number, offsets: number, out: number): void;
+  codesBagMeanBackward(kind: number, nBags: number, dim: number, M: number, K: number, codes: number, scale: number, offsets: number, dy: number, grad: number): void;
+  nearestCentroids(n: number, d: number, K: number, x: number, c: number, cn: number, out: number): void;
   uniqueIds(ids: number, n: number, slot: number, uniq: number, table: number, cap: number): number;
   adam(n: number, p: number, g: number, m: number, v: number, lr: number, b1: number, b2: number, eps: number, wd: number, bc1: number, bc2: number): void;
   dropout(n: number, i0: number, threshold: number, seed: number, scale: number, x: number, y: number, mask: number): void;

@@ -568,6 +568,114 @@ export class WasmBackend implements Backend {
     }
   }
 
+  codesBagMean(
+    kind: number, nBags: number, dim: number, rows: number, books: number, words: number,
+    codes: Uint8Array, codebooks: F32, rowScale: F32 | null, ids: I32, offsets: I32, out: F32,
+  ): void {
+    const k = 'codesBagMean';
+    const sub = this.codesArgs(k, kind, nBags, dim, rows, books, words, codes, rowScale, ids, offsets);
+    floats(k, 'codebooks', codebooks, books * words * sub, `${books} x ${words} codewords of ${sub}`);
+    floats(k, 'out', out, nBags * dim);
+    if (nBags === 0 || dim === 0) return;
+    const ar = this.arena;
+    // The codebooks go in whole (words x dim floats, small); codes and norm factors per occurrence.
+    forBagChunks(nBags, offsets, dim, (b0, b1) => {
+      const lo = offsets[b0], cnt = offsets[b1] - lo, nb = b1 - b0;
+      ar.reset();
+      const pbooks = ar.alloc(books * words * sub), poff = ar.alloc(nb + 1), pout = ar.alloc(nb * dim);
+      const { pcodes, pscale } = this.codesIn(k, codes, rowScale, ids.subarray(lo, lo + cnt), books, words);
+      ar.put(pbooks, codebooks, books * words * sub);
+      ar.putI32(poff, offsets.subarray(b0), nb + 1);
+      this.x.codesBagMean(kind, nb, dim, books, words, pbooks, pcodes, pscale, poff, pout);
+      ar.get(pout, out.subarray(b0 * dim), nb * dim);
+    });
+  }
+
+  codesBagMeanBackward(
+    kind: number, nBags: number, dim: number, rows: number, books: number, words: number,
+    codes: Uint8Array, rowScale: F32 | null, ids: I32, offsets: I32, dy: F32, gradBooks: F32,
+  ): void {
+    const k = 'codesBagMeanBackward';
+    const sub = this.codesArgs(k, kind, nBags, dim, rows, books, words, codes, rowScale, ids, offsets);
+    floats(k, 'dy', dy, nBags * dim);
+    floats(k, 'gradBooks', gradBooks, books * words * sub);
+    if (nBags === 0 || dim === 0) return;
+    const ar = this.arena;
+    const lo = offsets[0], cnt = offsets[nBags] - lo, G = books * words * sub;
+    ar.reset();
+    const pg = ar.alloc(G), poff = ar.alloc(nBags + 1), pdy = ar.alloc(nBags * dim);
+    const { pcodes, pscale } = this.codesIn(k, codes, rowScale, ids.subarray(lo, lo + cnt), books, words);
+    ar.put(pg, gradBooks, G);
+    ar.putI32(poff, offsets, nBags + 1);
+    ar.put(pdy, dy, nBags * dim);
+    this.x.codesBagMeanBackward(kind, nBags, dim, books, words, pcodes, pscale, poff, pdy, pg);
+    ar.get(pg, gradBooks, G);
+  }
+
+  nearestCentroids(n: number, d: number, K: number, x: F32, c: F32, out: I32): void {
+    const k = 'nearestCentroids';
+    counts(k, { n, d, K });
+    if (n > 0 && K < 1) throw new OpError(k, `no centroids to assign ${n} points to`);
+    floats(k, 'x', x, n * d);
+    floats(k, 'centroids', c, K * d);
+    ints(k, 'out', out, n);
+    if (n === 0) return;
+    const CH = Math.max(1, Math.floor((1 << 20) / Math.max(1, d)));
+    const ar = this.arena;
+    for (let i0 = 0; i0 < n; i0 += CH) {
+      const m = Math.min(CH, n - i0);
+      ar.reset();
+      const pc = ar.alloc(K * d), pcn = ar.alloc(K), px = ar.alloc(m * d), pout = ar.alloc(m);
+      ar.commit(k);
+      ar.put(pc, c, K * d);
+      ar.put(px, x.subarray(i0 * d), m * d);
+      this.x.nearestCentroids(m, d, K, px, pc, pcn, pout);
+      out.set(ar.i32.subarray(pout >>> 2, (pout >>> 2) + m), i0);
+    }
+  }
+
+  /** Checks shared by the codes kernels; returns the codeword width. */
+  private codesArgs(
+    k: string, kind: number, nBags: number, dim: number, rows: number, books: number, words: number,
+    codes: Uint8Array, rowScale: F32 | null, ids: I32, offsets: I32,
+  ): number {
+    counts(k, { nBags, dim, rows, books, words });
+    if (kind !== 0 && kind !== 1) throw new OpError(k, `kind must be 0 (pq) or 1 (codes), got ${kind}`);
+    if (books < 1 || words < 1 || words > 256) throw new OpError(k, `need at least one codebook and 1 to 256 codewords (one-byte codes), got ${books} x ${words}`);
+    if (kind === 0 && dim % books !== 0) throw new OpError(k, `pq: width ${dim} does not split into ${books} sub-vectors`);
+    if (!(codes instanceof Uint8Array)) throw new OpError(k, `codes must be a Uint8Array, got ${describe(codes)}`);
+    long(k, 'codes', codes, rows * books);
+    if (rowScale !== null) floats(k, 'rowScale', rowScale, rows);
+    ints(k, 'offsets', offsets, nBags + 1);
+    ints(k, 'ids', ids, 0);
+    if (nBags > 0) {
+      this.checkOffsetsIn(k, nBags, offsets, ids.length);
+      this.checkIdsIn(k, ids, offsets[0], offsets[nBags] - offsets[0], rows, 'rows');
+    }
+    return kind === 0 ? dim / books : dim;
+  }
+
+  /**
+   * Reserves the (already sized) arena for one row of codes and one norm factor per id, commits,
+   * and copies them in; every code is checked against `words`.
+   */
+  private codesIn(k: string, codes: Uint8Array, rowScale: F32 | null, ids: I32, books: number, words: number): { pcodes: number; pscale: number } {
+    const ar = this.arena, n = ids.length;
+    const pcodes = ar.alloc(Math.ceil((n * books) / 4)), pscale = rowScale ? ar.alloc(n) : 0;
+    ar.commit(k);
+    const u8 = ar.u8, f = ar.f32;
+    for (let i = 0; i < n; i++) {
+      const r = ids[i] * books;
+      const row = codes.subarray(r, r + books);
+      for (let m = 0; m < books; m++) {
+        if (row[m] >= words) throw new OpError(k, `row ${ids[i]} has code ${row[m]} in codebook ${m}, beyond its ${words} codewords`);
+      }
+      u8.set(row, pcodes + i * books);
+      if (rowScale) f[(pscale >>> 2) + i] = rowScale[ids[i]];
+    }
+    return { pcodes, pscale };
+  }
+
   embeddingBagMeanBackward(nBags: number, dim: number, offsets: I32, slot: I32, dy: F32, gradRows: F32): void {
     const k = 'embeddingBagMeanBackward';
     counts(k, { nBags, dim });

@@ -46,7 +46,12 @@ export function tableFromSpec(spec: TableSpec, get: (name: string) => SafeTensor
         const sub = spec.kind === 'pq' ? dim / M : dim;
         const codes = tensor<Int32Array>('codes', [rows, M], 'int');
         const small = K <= 256 ? Uint8Array.from(codes) : codes;
-        return { table: new CodesTable(spec.kind, rows, dim, M, K, small, tensor<Float32Array>('codebooks', [M * K, sub], 'float')), names: ['codes', 'codebooks'] };
+        const books = tensor<Float32Array>('codebooks', [M * K, sub], 'float');
+        if (spec.qnorm !== undefined && spec.qnorm !== true) bad('architecture.table.qnorm', 'expected true or no field');
+        if (!spec.qnorm) return { table: new CodesTable(spec.kind, rows, dim, M, K, small, books), names: ['codes', 'codebooks'] };
+        const nb = get('norm_book')?.shape[0] ?? bad('weights', `no tensor norm_book for a ${spec.kind} table with quantised norms`);
+        const norms = { codes: Uint8Array.from(tensor<Int32Array>('norm_codes', [rows], 'int')), book: tensor<Float32Array>('norm_book', [nb], 'float') };
+        return { table: new CodesTable(spec.kind, rows, dim, M, K, small, books, norms), names: ['codes', 'codebooks', 'norm_codes', 'norm_book'] };
       }
     }
   } catch (e) {

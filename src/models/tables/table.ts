@@ -12,7 +12,9 @@
  *            scale_bias [rows, 2] F32: row = scale * q + bias (min/max row-wise quantisation)
  *   lowrank  u [rows, rank], v [rank, dim]: row = u[row] @ v
  *   pq       codes [rows, M] U8 (or I32 when K > 256), codebooks [M*K, dim/M]: row = concat over
- *            m of codebooks[m*K + codes[row, m]]  (product quantisation, k-means per sub-vector)
+ *            m of codebooks[m*K + codes[row, m]]  (product quantisation, k-means per sub-vector);
+ *            with `qnorm`: also norm_codes [rows] U8, norm_book [N] F32, and the row is
+ *            norm_book[norm_codes[row]] times that concatenation (a unit vector when fitted)
  *   codes    codes [rows, M], codebooks [M*K, dim]: row = sum over m of codebooks[m*K + codes[row, m]]
  *            (additive compositional codes)
  */
@@ -31,6 +33,8 @@ export interface TableSpec {
   words?: number;
   /** dense: stored as float16. */
   dtype?: 'F16';
+  /** pq: row norms quantised apart (fastText's -qnorm). */
+  qnorm?: boolean;
 }
 
 export interface EmbeddingTable {

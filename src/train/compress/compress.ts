@@ -68,6 +68,7 @@ export async function compressModel(o: CompressOptions): Promise<CompressReport>
   const mode: CompressMode = o.mode ?? (o.train ? 'joint' : 'posthoc');
   if (mode !== 'posthoc' && !o.train) throw new InputError('--mode', undefined, undefined, `${mode} trains on the task: give the labelled data with --train`);
   const s: CompressSettings = { ...DEFAULT_SETTINGS, ...o.settings };
+  if (s.qnorm && !methods.includes('pq')) throw new InputError('--qnorm', undefined, undefined, `quantises the norms of pq rows: use it with --method pq (or prune,pq), not ${methods.join(',')}`);
   const tm = await loadAnyModel(o.model);
   if (!isDan(tm) && tm.task === 'reply') {
     throw new InputError(o.model, undefined, 'task', 'compress takes DAN students and transformer classifiers (classify / pair); this is a reply (bi-encoder) model');

@@ -1,11 +1,11 @@
 /**
- * k-means (Lloyd) for product quantisation and additive codes. Distances come from the backend's
- * gemm (|x|^2 - 2 x.c + |c|^2, the |x|^2 term dropped as it does not change the argmin); like
- * fastText's productquantizer.cc the centroids are fitted on a seeded sample of at most
- * `sample` points and then every point is assigned once.
+ * k-means (Lloyd) for product quantisation and additive codes. The assignment step (distances
+ * and their argmin, O(n K d)) is the backend's nearestCentroids kernel; like fastText's
+ * productquantizer.cc the centroids are fitted on a seeded sample of at most `sample` points and
+ * then every point is assigned once.
  *
- * Known shortfall: the argmin over each row of distances and the centroid means are plain loops
- * here (there is no argmin kernel yet); they are O(n K) and O(n d) against the gemm's O(n K d).
+ * Known shortfall: the centroid means (O(n d) a step, against the assignment's O(n K d)) are a
+ * plain loop here.
  */
 import { Rng, getBackend } from '../../engine/index.js';
 
@@ -76,25 +76,5 @@ export function kmeans(points: Float32Array, n: number, d: number, K: number, op
 
 /** out[i] = argmin_k |x_i - c_k|^2 for n points. */
 function nearest(x: Float32Array, n: number, d: number, c: Float32Array, K: number, out: Int32Array): void {
-  const be = getBackend();
-  const cn = new Float32Array(K);
-  for (let k = 0; k < K; k++) cn[k] = be.dot(d, c.subarray(k * d), c.subarray(k * d));
-  const CH = Math.max(1, Math.floor((1 << 22) / K));
-  const dots = new Float32Array(Math.min(n, CH) * K);
-  for (let i0 = 0; i0 < n; i0 += CH) {
-    const m = Math.min(CH, n - i0);
-    be.gemm(false, true, m, K, d, 1, x.subarray(i0 * d), d, 0, c, d, 0, 0, dots, K, 0, 1);
-    for (let i = 0; i < m; i++) {
-      let best = 0, bv = Infinity;
-      const o = i * K;
-      for (let k = 0; k < K; k++) {
-        const v = cn[k]! - 2 * dots[o + k]!;
-        if (v < bv) {
-          bv = v;
-          best = k;
-        }
-      }
-      out[i0 + i] = best;
-    }
-  }
+  getBackend().nearestCentroids(n, d, K, x, c, out);
 }

@@ -26,6 +26,11 @@ export interface CompressSettings {
   pqDsub: number;
   /** pq: bits per sub-vector code, 2^bits centroids (fastText: 8). */
   pqBits: number;
+  /**
+   * pq: quantise each row's norm apart with its own 1-D codebook of QNORM_WORDS norms and fit the
+   * sub-vector codebooks on unit-length rows (fastText's -qnorm).
+   */
+  qnorm: boolean;
   /** codes: M codebooks and 2^bits codewords each. */
   codebooks: number;
   codeBits: number;
@@ -44,9 +49,12 @@ export interface CompressSettings {
 }
 
 export const DEFAULT_SETTINGS: Readonly<CompressSettings> = Object.freeze({
-  rank: 16, pqDsub: 2, pqBits: 8, codebooks: 16, codeBits: 5, codesFit: 'kmeans', codesSteps: GUMBEL_DEFAULTS.steps, kmeansIters: 15, kmeansSample: 65536,
+  rank: 16, pqDsub: 2, pqBits: 8, qnorm: false, codebooks: 16, codeBits: 5, codesFit: 'kmeans', codesSteps: GUMBEL_DEFAULTS.steps, kmeansIters: 15, kmeansSample: 65536,
   pruneKeep: 50_000, pruneBy: 'norm', pruneBuckets: 0, seed: 0,
 });
+
+/** Norms in the 1-D codebook of --qnorm (one-byte codes, as fastText). */
+export const QNORM_WORDS = 256;
 
 /** Parses `int8,pq` into methods, refusing unknown names, repeats, and prune after a table method. */
 export function parseMethods(spec: string): Method[] {
@@ -68,7 +76,10 @@ export function checkSettings(method: Method, rows: number, dim: number, s: Comp
     if (!(Number.isInteger(s.pqDsub) && s.pqDsub >= 1 && dim % s.pqDsub === 0)) throw new OpError('--pq-dsub', `sub-vectors of ${s.pqDsub} do not divide the table width ${dim}`);
     checkPq(dim, dim / s.pqDsub);
     codewords('--pq-bits', s.pqBits, rows);
+    if (s.qnorm && s.pqBits > 8) throw new OpError('--qnorm', `needs one-byte pq codes (--pq-bits at most 8), got --pq-bits ${s.pqBits}`);
+    if (s.qnorm && rows < QNORM_WORDS) throw new OpError('--qnorm', `${QNORM_WORDS} norm centroids need at least as many rows; the table has ${rows}`);
   }
+  if (s.qnorm && method !== 'pq') throw new OpError('--qnorm', `quantises the norms of pq rows; it does not go with --method ${method}`);
   if (method === 'codes') {
     if (!(Number.isInteger(s.codebooks) && s.codebooks >= 1 && s.codebooks <= 256)) throw new OpError('--codebooks', `must be 1..256, got ${s.codebooks}`);
     codewords('--code-bits', s.codeBits, rows);
@@ -104,12 +115,15 @@ export function compressTable(table: EmbeddingTable, method: TableMethod, s: Com
       const M = dim / s.pqDsub, K = 2 ** s.pqBits, d = s.pqDsub;
       const codes = K <= 256 ? new Uint8Array(rows * M) : new Int32Array(rows * M);
       const books = new Float32Array(M * K * d);
+      // toDense() may be the table's own storage: normalise a copy.
+      const unit = s.qnorm ? w.slice() : w;
+      const norms = s.qnorm ? quantNorms(unit, rows, dim, s, weights) : undefined;
       for (let m = 0; m < M; m++) {
-        const r = kmeans(w, rows, d, K, { stride: dim, col: m * d, iters: s.kmeansIters, sample: s.kmeansSample, seed: s.seed + m, ...fitWeights(weights, K) });
+        const r = kmeans(unit, rows, d, K, { stride: dim, col: m * d, iters: s.kmeansIters, sample: s.kmeansSample, seed: s.seed + m, ...fitWeights(weights, K) });
         books.set(r.centroids, m * K * d);
         for (let i = 0; i < rows; i++) codes[i * M + m] = r.codes[i]!;
       }
-      return new CodesTable('pq', rows, dim, M, K, codes, books);
+      return new CodesTable('pq', rows, dim, M, K, codes, books, norms);
     }
     case 'codes': {
       if (s.codesFit === 'gumbel') return learnCodes(w, rows, dim, { books: s.codebooks, words: 2 ** s.codeBits, steps: s.codesSteps, seed: s.seed, weights });
@@ -131,6 +145,22 @@ export function compressTable(table: EmbeddingTable, method: TableMethod, s: Com
       return new CodesTable('codes', rows, dim, M, K, codes, books);
     }
   }
+}
+
+/**
+ * fastText's -qnorm: each row's norm becomes a one-byte code into a 1-D k-means codebook of
+ * QNORM_WORDS norms, and `w` is normalised in place (zero rows stay zero) for the PQ fit.
+ */
+function quantNorms(w: Float32Array, rows: number, dim: number, s: CompressSettings, weights: Float32Array | undefined): { codes: Uint8Array; book: Float32Array } {
+  const be = getBackend();
+  const n = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const row = w.subarray(r * dim, (r + 1) * dim);
+    n[r] = Math.sqrt(be.sumSquares(dim, row));
+    if (n[r]! > 0) be.axpby(dim, 0, row, 1 / n[r]!, row);
+  }
+  const r = kmeans(n, rows, 1, QNORM_WORDS, { iters: s.kmeansIters, sample: s.kmeansSample, seed: s.seed + 7919, ...fitWeights(weights, QNORM_WORDS) });
+  return { codes: Uint8Array.from(r.codes), book: r.centroids };
 }
 
 /** Row weights for k-means, unless too few rows carry weight to fit K centroids (then unweighted). */

@@ -7,7 +7,7 @@
 import { crossEntropy } from '../../engine/index.js';
 import { OpError } from '../../errors.js';
 import { LabelMap, type Example } from '../../data/index.js';
-import { classifierLogits, plainEncode } from '../../models/inference.js';
+import { classifierLogits, plainEncode, tapedEncode } from '../../models/inference.js';
 import type { ClassifierTaskModel } from '../../models/taskModel.js';
 import { tokenizeAll } from '../../models/textBatch.js';
 import { classifierMetrics } from '../tasks/classify.js';
@@ -19,7 +19,10 @@ export function trainCompressedClassifier(tm: ClassifierTaskModel, train: readon
   const tr = train.filter((e) => e.label !== undefined && map.encode([e])[0]! >= 0);
   if (tr.length === 0) throw new OpError('--train', "no training rows carry one of the model's labels");
   const tok = tm.tokenizer;
-  const encode = plainEncode(tok.padId >= 0 ? tok.padId : 0);
+  const pad = tok.padId >= 0 ? tok.padId : 0;
+  // The loss needs the taped forward (gradients to the encoder and, in joint mode, the table);
+  // the fast inference path only scores dev.
+  const taped = tapedEncode(pad), encode = plainEncode(pad);
   const pairs = (xs: readonly Example[]) => (tm.task === 'pair' ? xs.map((e) => e.pair ?? '') : undefined);
   const set = tokenizeAll(tok, tr.map((e) => e.text), pairs(tr), tm.maxLength);
   const labels = map.encode(tr);
@@ -29,7 +32,7 @@ export function trainCompressedClassifier(tm: ClassifierTaskModel, train: readon
   return trainEpochs({
     model, table: model.bert.embeddings.word_embeddings, rows: tr.length, weightDecay: 0.01,
     loss: (rows) => {
-      const { last, batch } = encode(model.bert, set, rows);
+      const { last, batch } = taped(model.bert, set, rows);
       return crossEntropy(model.head(last, batch.attentionMask), rows.map((r) => labels[r]!));
     },
     accuracy: () => (devSet ? classifierMetrics(classifierLogits(model, devSet, 64, encode), devLabels, model.numLabels).accuracy! : undefined),

@@ -68,6 +68,23 @@ test('transformer word embeddings: int8 keeps predictions, pq round-trips, joint
   if (tj.task !== 'classify') throw new Error('expected a classifier');
   const before = (table as CodesTable).codebooks.data, after = (tj.model.bert.embeddings.word_embeddings as CodesTable).codebooks.data;
   assert.ok(before.some((v, i) => Math.abs(v - after[i]!) > 1e-6), 'joint training left the codebooks as they were');
+  // The encoder trains too (not only the head: the loss runs the taped forward); joint differs from retrain.
+  const retrain = join(tempDir(), 'retrain');
+  const rr = await compressModel({ model: dir, methods: 'pq', mode: 'retrain', train: data, epochs: 1, lr: 1e-2, out: retrain, settings: { pqDsub: 4, pqBits: 3, kmeansIters: 5 } });
+  const { model: tr } = await loadTaskModel(retrain);
+  if (tr.task !== 'classify') throw new Error('expected a classifier');
+  // Both fitted alike (task-weighted k-means on the same data); only joint moves them afterwards.
+  const rBooks = (tr.model.bert.embeddings.word_embeddings as CodesTable).codebooks.data;
+  assert.ok(rBooks.some((v, i) => Math.abs(v - after[i]!) > 1e-6), 'joint codebooks equal retrain (frozen) ones');
+  const { model: t0 } = await loadTaskModel(dir);
+  const layer = (m: { model: { namedParameters(): [string, { data: Float32Array }][] } }) => {
+    const ps = new Map(m.model.namedParameters());
+    const name = [...ps.keys()].find((n) => /layer\.0\..*query.*weight/.test(n)) ?? assert.fail(`no layer-0 query weight among ${[...ps.keys()].join(', ')}`);
+    return ps.get(name)!.data;
+  };
+  assert.equal(rj.training!.bestEpoch, 1);
+  assert.ok(layer(tj).some((v, i) => Math.abs(v - layer(t0)[i]!) > 1e-6), 'training left the encoder as it was (only the head trained)');
+  assert.notEqual(rr.training!.epochs[0]!.loss, rj.training!.epochs[0]!.loss, 'joint and retrain trained alike');
 
   await assert.rejects(compressModel({ model: dir, methods: 'prune,pq', out: join(tempDir(), 'x') }), /prune removes n-grams from a DAN/);
 });

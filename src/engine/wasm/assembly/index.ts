@@ -7,6 +7,7 @@ export { softmax, softmaxBackward, logSoftmax, logSoftmaxBackward, layerNorm, la
 export { checkIds, maxI32, checkOffsets, embeddingBagMean, embeddingBagMeanBackward, indexAdd, uniqueIds, dequantRows } from './embedding';
 export { adam, dropout } from './optim';
 export { biasGelu, addBias, sumLayerNorm, residualLayerNorm, attentionPacked, q8Quantize, q8PackCodes, q8QuantizeRows, q8Gemm } from './infer';
+export { codesBagMean, codesBagMeanBackward, nearestCentroids } from './codes';
 
 /** First byte the JS arena may use (nothing static lives above it). */
 export function heapBase(): usize {
