@@ -16,7 +16,8 @@
  *   [--extra 20000,100000,all] (per set: --extra-sst2 / --extra-agnews; transfer texts added to the
  *   training text; `all`: the whole corpus) [--checkpoint DIR] [--teacher-epochs E] (per set:
  *   --teacher-epochs-sst2 ...) [--max-train N] [--max-length T] [--student-epochs E] (per set:
- *   --student-epochs-sst2 ...) [--workers W] (student Hogwild threads) [--label-workers W] (1:
+ *   --student-epochs-sst2 ...) [--largest-epochs E] (students of the largest transfer set, pure and
+ *   mixed; default: --student-epochs) [--workers W] (student Hogwild threads) [--label-workers W] (1:
  *   in-process, more: a worker-thread pool) [--threads T] (kernel threads) [--dim D]
  *   [--ft-lr LR] [--ft-epochs E] [--no-mixed] [--no-fasttext]
  */
@@ -70,7 +71,10 @@ const settings = {
   ftLr: Number(opt('ft-lr', '1.0')),
   ftEpochs: Number(opt('ft-epochs', '25')),
 };
-const epochsOf = (set: string) => ({ teacher: Number(perSet('teacher-epochs', set, '1')), student: Number(perSet('student-epochs', set, '3')) });
+const epochsOf = (set: string) => {
+  const student = Number(perSet('student-epochs', set, '3'));
+  return { teacher: Number(perSet('teacher-epochs', set, '1')), student, largest: Number(perSet('largest-epochs', set, String(student))) };
+};
 const work = opt('work', '') || mkdtempSync(join(tmpdir(), 'slimtext-bench-scale-'));
 const log = (l: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${l}\n`);
 const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
@@ -158,19 +162,19 @@ async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Recor
   const tAcc = acc(teacher.logits(texts));
   (out.teacher as Record<string, unknown>).accuracy = round(tAcc, 4);
   log(`[${s.name}] teacher accuracy ${round(tAcc, 4)}`);
-  const student = (name: string, file: string, pure: boolean) => cached(join(dir, `${name}.result.json`), async () => {
-    log(`[${s.name}] student ${name} (${epochs.student} epochs)`);
+  const student = (name: string, file: string, pure: boolean, studentEpochs = epochs.student) => cached(join(dir, `${name}.result.json`), async () => {
+    log(`[${s.name}] student ${name} (${studentEpochs} epochs)`);
     const t0 = performance.now();
     const r = await distillStudent({
       teacherLogits: file, train: files.train, dev: files.dev, out: join(dir, name), pure, overwrite: true,
       shape: { dim: settings.dim, hidden: 200, maxVocab: 1_000_000, maxN: 4 },
-      recipe: { epochs: epochs.student, workers: settings.workers, hardWeight: pure ? 0 : 0.5 },
+      recipe: { epochs: studentEpochs, workers: settings.workers, hardWeight: pure ? 0 : 0.5 },
       progress: stderrProgress(),
       warn: (l) => log(`[${s.name}]   ${l}`),
     });
     const a = acc((await loadDan(join(dir, name))).predict(texts));
     log(`[${s.name}] ${name}: accuracy ${round(a, 4)} (${r.rows.transfer} transfer rows)`);
-    return { transfer_rows: r.rows.transfer, accuracy: round(a, 4), vocab: r.vocabSize, best_epoch: r.best?.epoch, train_seconds: round(r.trainSeconds, 1), wall_seconds: round((performance.now() - t0) / 1000, 1), load_average: loadavg().map((x) => round(x, 2)) };
+    return { epochs: studentEpochs, transfer_rows: r.rows.transfer, accuracy: round(a, 4), vocab: r.vocabSize, best_epoch: r.best?.epoch, train_seconds: round(r.trainSeconds, 1), wall_seconds: round((performance.now() - t0) / 1000, 1), load_average: loadavg().map((x) => round(x, 2)) };
   });
   const ratio = (r: { accuracy: number }) => ({ ...r, ratio: round(r.accuracy / tAcc, 4) });
   const curve: Record<string, unknown>[] = [];
@@ -182,10 +186,10 @@ async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Recor
     curve.push({ extra_texts: extra, ...ratio(await student(`pure-${extra}`, file, true)) });
     partial();
   }
-  curve.push({ extra_texts: largest || 'all', ...ratio(await student(`pure-${largest || 'all'}`, logits, true)) });
+  curve.push({ extra_texts: largest || 'all', ...ratio(await student(`pure-${largest || 'all'}`, logits, true, epochs.largest)) });
   partial();
   if (settings.mixed) {
-    out.mixed_loss_largest = ratio(await student('mixed', logits, false));
+    out.mixed_loss_largest = ratio(await student('mixed', logits, false, epochs.largest));
     partial();
   }
   if (settings.fasttext) {
