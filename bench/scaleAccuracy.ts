@@ -20,6 +20,8 @@
  *   mixed; default: --student-epochs) [--workers W] (student Hogwild threads) [--label-workers W] (1:
  *   in-process, more: a worker-thread pool) [--threads T] (kernel threads) [--dim D]
  *   [--ft-lr LR] [--ft-epochs E] [--no-mixed] [--no-fasttext]
+ *   [--no-label] (label nothing: train the students whose transfer prefix the logits file already
+ *   holds, while another run of this bench may still be labelling into it)
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -67,6 +69,7 @@ const settings = {
   threads: Number(opt('threads', '1')),
   dim: Number(opt('dim', '200')),
   mixed: !has('no-mixed'),
+  label: !has('no-label'),
   fasttext: !has('no-fasttext'),
   ftLr: Number(opt('ft-lr', '1.0')),
   ftEpochs: Number(opt('ft-epochs', '25')),
@@ -123,7 +126,8 @@ async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Recor
   const largest = s.extra.includes(0) ? 0 : Math.max(...s.extra);
   const corpus = [files.train, s.corpus(largest)];
   const logits = join(dir, 'logits.bin');
-  const label = await cached(join(dir, 'logits.result.json'), async () => {
+  if (!settings.label && !existsSync(logits)) throw new Error(`--no-label: ${logits} does not exist yet`);
+  const label = !settings.label ? undefined : await cached(join(dir, 'logits.result.json'), async () => {
     log(`[${s.name}] labelling ${train.length} training texts + ${largest || 'all'} transfer texts (${settings.labelWorkers > 1 ? `${settings.labelWorkers} worker threads` : 'in-process'}, ${settings.threads} kernel thread(s))`);
     const runner = settings.labelWorkers > 1 ? await teacherPool(teacherDir, settings.labelWorkers) : inProcessRunner(await loadTeacher(teacherDir));
     let last = 0;
@@ -189,10 +193,18 @@ async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Recor
   out.pure_distillation = curve;
   // Training text only, the smaller sizes as prefixes of the one logits file, then the whole file.
   for (const extra of [0, ...s.extra.filter((x) => x !== 0 && x !== largest).sort((a, b) => a - b)]) {
+    if (!all.commit.finished && all.commit.consumed < train.length + extra) {
+      log(`[${s.name}] ${logits} holds ${all.commit.consumed} corpus texts so far: stopping before pure-${extra}`);
+      return out;
+    }
     const file = join(dir, `logits-${extra}.bin`);
     if (!existsSync(file)) prefixFile(logits, rowsFor(extra), file);
     curve.push({ extra_texts: extra, ...ratio(await student(`pure-${extra}`, file, true)) });
     partial();
+  }
+  if (!all.commit.finished) {
+    log(`[${s.name}] ${logits} is still being written: stopping before the largest transfer set`);
+    return out;
   }
   curve.push({ extra_texts: largest || 'all', ...ratio(await student(`pure-${largest || 'all'}`, logits, true, epochs.largest)) });
   partial();
