@@ -21,7 +21,8 @@
  *   in-process, more: a worker-thread pool) [--threads T] (kernel threads) [--dim D]
  *   [--ft-lr LR] [--ft-epochs E] [--no-mixed] [--no-fasttext]
  *   [--no-label] (label nothing: train the students whose transfer prefix the logits file already
- *   holds, while another run of this bench may still be labelling into it)
+ *   holds, while another run of this bench may still be labelling into it) [--only NAME,...] (train
+ *   only these students: pure-0, pure-20000, pure-all, mixed ...; to run two at once in two processes)
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -70,6 +71,7 @@ const settings = {
   dim: Number(opt('dim', '200')),
   mixed: !has('no-mixed'),
   label: !has('no-label'),
+  only: opt('only', '').split(',').filter(Boolean),
   fasttext: !has('no-fasttext'),
   ftLr: Number(opt('ft-lr', '1.0')),
   ftEpochs: Number(opt('ft-epochs', '25')),
@@ -166,7 +168,8 @@ async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Recor
   const tAcc = acc(teacher.logits(texts));
   (out.teacher as Record<string, unknown>).accuracy = round(tAcc, 4);
   log(`[${s.name}] teacher accuracy ${round(tAcc, 4)}`);
-  const student = (name: string, file: string, pure: boolean, studentEpochs = epochs.student) => cached(join(dir, `${name}.result.json`), async () => {
+  const skipped = { skipped: 'not in --only' };
+  const student = async (name: string, file: string, pure: boolean, studentEpochs = epochs.student) => settings.only.length && !settings.only.includes(name) && !existsSync(join(dir, `${name}.result.json`)) ? { ...skipped, accuracy: NaN } : cached(join(dir, `${name}.result.json`), async () => {
     log(`[${s.name}] student ${name} (${studentEpochs} epochs)`);
     const t0 = performance.now();
     const r = await distillStudent({
@@ -198,7 +201,7 @@ async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Recor
       return out;
     }
     const file = join(dir, `logits-${extra}.bin`);
-    if (!existsSync(file)) prefixFile(logits, rowsFor(extra), file);
+    if (!existsSync(file) && (!settings.only.length || settings.only.includes(`pure-${extra}`))) prefixFile(logits, rowsFor(extra), file);
     curve.push({ extra_texts: extra, ...ratio(await student(`pure-${extra}`, file, true)) });
     partial();
   }
