@@ -194,25 +194,24 @@ async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Recor
   const ratio = (r: { accuracy: number }) => ({ ...r, ratio: round(r.accuracy / tAcc, 4) });
   const curve: Record<string, unknown>[] = [];
   out.pure_distillation = curve;
-  // Training text only, the smaller sizes as prefixes of the one logits file, then the whole file.
-  for (const extra of [0, ...s.extra.filter((x) => x !== 0 && x !== largest).sort((a, b) => a - b)]) {
-    if (!all.commit.finished && all.commit.consumed < train.length + extra) {
-      log(`[${s.name}] ${logits} holds ${all.commit.consumed} corpus texts so far: stopping before pure-${extra}`);
+  // Training text only, then growing prefixes of the one logits file; `all` (the whole corpus) last.
+  const sizes = [0, ...s.extra.filter((x) => x !== 0).sort((a, b) => a - b)];
+  const steps: { extra: number; name: string; file: string }[] = sizes.map((extra) => ({ extra, name: `pure-${extra}`, file: join(dir, `logits-${extra}.bin`) }));
+  if (largest === 0) steps.push({ extra: 0, name: 'pure-all', file: logits });
+  for (const [i, st] of steps.entries()) {
+    const isLargest = i === steps.length - 1;
+    const needs = st.file === logits ? 'the whole corpus' : `${train.length + st.extra} corpus texts`;
+    if (!all.commit.finished && (st.file === logits || all.commit.consumed < train.length + st.extra)) {
+      log(`[${s.name}] ${logits} holds ${all.commit.consumed} corpus texts so far, ${st.name} needs ${needs}: stopping here`);
       return out;
     }
-    const file = join(dir, `logits-${extra}.bin`);
-    if (!existsSync(file) && (!settings.only.length || settings.only.includes(`pure-${extra}`))) prefixFile(logits, rowsFor(extra), file);
-    curve.push({ extra_texts: extra, ...ratio(await student(`pure-${extra}`, file, true)) });
+    if (st.file !== logits && !existsSync(st.file) && (!settings.only.length || settings.only.includes(st.name))) prefixFile(logits, rowsFor(st.extra), st.file);
+    curve.push({ extra_texts: st.file === logits ? 'all' : st.extra, ...ratio(await student(st.name, st.file, true, isLargest ? epochs.largest : epochs.student)) });
     partial();
   }
-  if (!all.commit.finished) {
-    log(`[${s.name}] ${logits} is still being written: stopping before the largest transfer set`);
-    return out;
-  }
-  curve.push({ extra_texts: largest || 'all', ...ratio(await student(`pure-${largest || 'all'}`, logits, true, epochs.largest)) });
-  partial();
+  const largestFile = steps.at(-1)!.file;
   if (settings.mixed) {
-    out.mixed_loss_largest = ratio(await student('mixed', logits, false, epochs.largest));
+    out.mixed_loss_largest = ratio(await student('mixed', largestFile, false, epochs.largest));
     partial();
   }
   return out;
