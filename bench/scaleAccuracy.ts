@@ -24,7 +24,7 @@
  *   holds, while another run of this bench may still be labelling into it) [--only NAME,...] (train
  *   only these students: pure-0, pure-20000, pure-all, mixed ...; to run two at once in two processes)
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getBackend } from '../src/engine/index.js';
@@ -93,13 +93,18 @@ async function cached<T>(file: string, make: () => Promise<T>): Promise<T> {
   return r;
 }
 
-/** The first `rows` rows of a logits file, as a logits file of their own (same corpus specs). */
+/**
+ * The first `rows` rows of a logits file, as a logits file of their own (same corpus specs), renamed
+ * into place whole: another process of this bench (--only) may be waiting for it.
+ */
 function prefixFile(src: string, rows: number, out: string): void {
   const d = readLogitsFile(src);
   const K = d.header.labels.length;
-  const w = LogitsWriter.create(out, { labels: d.header.labels, teacher: d.header.teacher, corpus: d.header.corpus, dtype: d.header.dtype });
+  const tmp = `${out}.tmp-${process.pid}`;
+  const w = LogitsWriter.create(tmp, { labels: d.header.labels, teacher: d.header.teacher, corpus: d.header.corpus, dtype: d.header.dtype });
   w.append(d.fingerprints.slice(0, 2 * rows), d.positions.slice(0, rows), d.logits.slice(0, rows * K), d.positions[rows - 1]! + 1, false);
   w.close();
+  renameSync(tmp, out);
 }
 
 async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Record<string, unknown>> {
@@ -205,7 +210,7 @@ async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Recor
       log(`[${s.name}] ${logits} holds ${all.commit.consumed} corpus texts so far, ${st.name} needs ${needs}: stopping here`);
       return out;
     }
-    if (st.file !== logits && !existsSync(st.file) && (!settings.only.length || settings.only.includes(st.name))) prefixFile(logits, rowsFor(st.extra), st.file);
+    if (st.file !== logits && !existsSync(st.file) && (!settings.only.length || settings.only.includes(st.name) || (isLargest && settings.only.includes('mixed')))) prefixFile(logits, rowsFor(st.extra), st.file);
     curve.push({ extra_texts: st.file === logits ? 'all' : st.extra, ...ratio(await student(st.name, st.file, true, isLargest ? epochs.largest : epochs.student)) });
     partial();
   }
