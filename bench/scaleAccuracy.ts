@@ -22,7 +22,7 @@
  *   [--ft-lr LR] [--ft-epochs E] [--no-mixed] [--no-fasttext]
  *   [--no-label] (label nothing: train the students whose transfer prefix the logits file already
  *   holds, while another run of this bench may still be labelling into it) [--only NAME,...] (train
- *   only these students: pure-0, pure-20000, pure-all, mixed ...; to run two at once in two processes)
+ *   only these students: pure-0, pure-20000, pure-all, mixed-all (mixed-N: at the largest size N) ...; to run two at once in two processes)
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -210,13 +210,14 @@ async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Recor
       log(`[${s.name}] ${logits} holds ${all.commit.consumed} corpus texts so far, ${st.name} needs ${needs}: stopping here`);
       return out;
     }
-    if (st.file !== logits && !existsSync(st.file) && (!settings.only.length || settings.only.includes(st.name) || (isLargest && settings.only.includes('mixed')))) prefixFile(logits, rowsFor(st.extra), st.file);
+    if (st.file !== logits && !existsSync(st.file) && (!settings.only.length || settings.only.includes(st.name) || (isLargest && settings.only.includes(`mixed-${largest || 'all'}`)))) prefixFile(logits, rowsFor(st.extra), st.file);
     curve.push({ extra_texts: st.file === logits ? 'all' : st.extra, ...ratio(await student(st.name, st.file, true, isLargest ? epochs.largest : epochs.student)) });
     partial();
   }
   const largestFile = steps.at(-1)!.file;
+  const mixedName = `mixed-${largest || 'all'}`;
   if (settings.mixed) {
-    out.mixed_loss_largest = ratio(await student('mixed', largestFile, false, epochs.largest));
+    out.mixed_loss_largest = ratio(await student(mixedName, largestFile, false, epochs.largest));
     partial();
   }
   return out;
