@@ -20,11 +20,10 @@
  * A full run (all six sets, default sizes) is long; a smoke run: --sets trec --max-train 800
  * --teacher-epochs 1 --transfer 1000 --student-epochs 2.
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getBackend } from '../src/engine/index.js';
-import { collect, openDataset, resolveSplit, type Example } from '../src/data/index.js';
 import { readBundle } from '../src/io/bundle.js';
 import { loadDan } from '../src/models/dan.js';
 import { argmaxRows } from '../src/models/inference.js';
@@ -37,6 +36,7 @@ import { inProcessRunner, labelCorpus } from '../src/train/distill/teacherLabels
 import { studentThroughput, teacherThroughput } from '../src/demo/throughput.js';
 import { repoRoot } from './root.js';
 import { ensureFasttext, runFasttext } from './fasttext.js';
+import { benchRows } from './benchData.js';
 
 interface SetSpec {
   name: string;
@@ -95,19 +95,6 @@ const settings = {
 const work = opt('work', '') || mkdtempSync(join(tmpdir(), 'slimtext-bench-distill-'));
 const log = (l: string) => process.stderr.write(`${l}\n`);
 
-async function split(path: string, name: string | undefined, fallback: string): Promise<Example[]> {
-  const ds = await openDataset(path);
-  const s = name ? resolveSplit(ds.splits, name) : ds.splits.length === 1 ? ds.splits[0] : resolveSplit(ds.splits, fallback);
-  if (!s) throw new Error(`${path}: no split ${name ?? fallback} (has ${ds.splits.join(', ')})`);
-  return collect(ds.read(s));
-}
-
-function sample<T>(xs: T[], n: number): T[] {
-  if (!n || xs.length <= n) return xs;
-  const step = xs.length / n;
-  return Array.from({ length: n }, (_, i) => xs[Math.floor(i * step)]!);
-}
-
 async function bundleBytes(dir: string): Promise<number> {
   return Object.values((await readBundle(dir)).manifest.files).reduce((n, f) => n + f.bytes, 0);
 }
@@ -124,22 +111,7 @@ async function benchSet(s: SetSpec, fasttext: string | undefined): Promise<Recor
   mkdirSync(dir, { recursive: true });
   const t0 = performance.now();
   // Labelled rows: written as JSONL so teacher, student and fastText see exactly the same ones.
-  let train = sample(await split(s.train, s.trainSplit, 'train'), settings.maxTrain);
-  const test = sample(await split(s.test, s.testSplit, 'test'), settings.maxTest);
-  let dev: Example[] = s.dev ? await split(s.dev, s.devSplit, 'dev') : [];
-  if (!s.dev) {
-    const { splitDev } = await import('../src/data/split.js');
-    const sp = splitDev(train);
-    train = sp.train;
-    dev = sp.dev;
-  }
-  dev = sample(dev, 2000);
-  const jsonl = (name: string, rows: Example[]) => {
-    const p = join(dir, name);
-    writeFileSync(p, rows.map((e) => JSON.stringify({ text: e.text, label: e.label })).join('\n') + '\n');
-    return p;
-  };
-  const files = { train: jsonl('train.jsonl', train), dev: jsonl('dev.jsonl', dev) };
+  const { train, dev, test, files } = await benchRows(s, dir, { maxTrain: settings.maxTrain, maxTest: settings.maxTest });
   log(`[${s.name}] ${train.length} train / ${dev.length} dev / ${test.length} test`);
 
   log(`[${s.name}] fine-tuning the teacher`);

@@ -11,11 +11,12 @@
  *     expires (--lock-ms), and the final file must again equal the in-process one.
  *
  * Usage: npx tsx bench/scaleQueue.ts --teacher DIR [--texts N] [--corpus SPEC] [--workers 1,2,3]
- *   [--shard-size 256] [--lock-ms 10000] [--work DIR]
+ *   [--shard-size 256] [--lock-ms 10000] [--work DIR] [--parts queue,overhead,kill9] (default all three)
+ * Each run records the 1-minute load average before it starts (the machine may be shared).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createServer } from 'node:net';
@@ -35,6 +36,8 @@ const corpus = opt('corpus', `head:${texts}:words:3-60:sentences:${join(SHARED, 
 const workerCounts = opt('workers', '1,2,3').split(',').map(Number);
 const shardSize = opt('shard-size', '256');
 const lockMs = opt('lock-ms', '10000');
+const parts = new Set(opt('parts', 'queue,overhead,kill9').split(','));
+const load1 = () => Math.round(loadavg()[0]! * 100) / 100;
 const work = opt('work', '') || mkdtempSync(join(tmpdir(), 'slimtext-bench-queue-'));
 const CLI = join(repoRoot, 'bin', 'slimtext.js');
 const log = (l: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${l}\n`);
@@ -92,25 +95,27 @@ const results: Record<string, unknown> = {};
 try {
   log(`in-process labelling of ${corpus}`);
   const inproc = join(work, 'inproc.bin');
+  const ipLoad = load1();
   const ip = await cli(['label', '--teacher', teacher, '--corpus', corpus, '--out', inproc, '--workers', '1', '--threads', '1', '--overwrite', '--json']);
   const ref = readLogitsFile(inproc);
-  results.in_process = { rows: ip.json.rows, seconds: ip.json.seconds, texts_per_s: ip.json.texts_per_s };
+  results.in_process = { load_average_1m_before: ipLoad, rows: ip.json.rows, seconds: ip.json.seconds, texts_per_s: ip.json.texts_per_s };
   log(`  ${ip.json.texts_per_s} texts/s`);
   const queued: Record<string, unknown>[] = [];
-  for (const k of workerCounts) {
+  for (const k of parts.has('queue') ? workerCounts : []) {
     const queue = `bench-${k}`;
     const ws = await Promise.all(Array.from({ length: k }, () => worker(url, queue)));
     const out = join(work, `queue-${k}.bin`);
+    const before = load1();
     const r = await cli(['label', '--teacher', teacher, '--corpus', corpus, '--out', out, '--queue', url, '--queue-name', queue, '--shard-size', shardSize, '--overwrite', '--json']);
     await stop(ws);
     const q = r.json.queue as { shards: number; overhead_ms_per_shard: number; by_worker: Record<string, unknown> };
-    queued.push({ workers: k, seconds: r.json.seconds, texts_per_s: r.json.texts_per_s, speedup_vs_in_process: round(Number(r.json.texts_per_s) / Number(ip.json.texts_per_s), 2), shards: q.shards, identical_to_in_process: sameAs(out, ref), by_worker: q.by_worker });
+    queued.push({ workers: k, load_average_1m_before: before, seconds: r.json.seconds, texts_per_s: r.json.texts_per_s, speedup_vs_in_process: round(Number(r.json.texts_per_s) / Number(ip.json.texts_per_s), 2), shards: q.shards, identical_to_in_process: sameAs(out, ref), by_worker: q.by_worker });
     log(`  ${k} worker(s): ${r.json.texts_per_s} texts/s, identical: ${String(queued.at(-1)!.identical_to_in_process)}`);
   }
   results.queue = queued;
 
-  log('coordinator overhead per shard (1 worker, window 1, shard = one 64-text batch)');
-  {
+  if (parts.has('overhead')) {
+    log('coordinator overhead per shard (1 worker, window 1, shard = one 64-text batch)');
     const ws = [await worker(url, 'bench-overhead')];
     const out = join(work, 'overhead.bin');
     const r = await cli(['label', '--teacher', teacher, '--corpus', corpus, '--out', out, '--queue', url, '--queue-name', 'bench-overhead', '--shard-size', '64', '--window', '1', '--overwrite', '--json']);
@@ -124,8 +129,8 @@ try {
     log(`  ${overhead} ms per shard over ${round(teacherMs / q.shards, 1)} ms of teacher time`);
   }
 
-  log(`kill -9 of one of two workers mid-shard (lock ${lockMs} ms)`);
-  {
+  if (parts.has('kill9')) {
+    log(`kill -9 of one of two workers mid-shard (lock ${lockMs} ms)`);
     let killedAt: string | undefined;
     let shardsSeen = 0;
     const victim = await worker(url, 'bench-kill', (l, p) => {
@@ -146,4 +151,4 @@ try {
 } finally {
   redis.kill('SIGTERM');
 }
-console.log(JSON.stringify({ date: new Date().toISOString(), machine: { cpus: cpus().length, cpu: cpus()[0]?.model }, corpus, teacher, shard_size: Number(shardSize), lock_ms: Number(lockMs), results }, null, 2));
+console.log(JSON.stringify({ date: new Date().toISOString(), machine: { cpus: cpus().length, cpu: cpus()[0]?.model }, corpus, teacher, shard_size: Number(shardSize), lock_ms: Number(lockMs), load_average_1m_after: load1(), results }, null, 2));
