@@ -7,7 +7,8 @@
  * `base` = random weights of BERT-base's shape (12 x 768); both 2-label classifiers):
  *   - model p50: the model alone in this process (loadServedModel + predict, one kernel thread),
  *     one text per call, back to back, the same texts as the requests;
- *   - server p50: `slimtext serve` (2 workers), one connection, one text per request, sent one
+ *   - server p50: `slimtext serve` (--workers, default 2; a list such as `0,1` runs one server per
+ *     value, interleaved with the rest, and suffixes each server's figures `_wN`), one connection, one text per request, sent one
  *     after another; from each answer's Server-Timing header: `total` (fastify's time from the
  *     request arriving to the response serialised), `worker` (batch handed to a worker -> answer
  *     back: model + two thread hops), `model` (the worker's time in the model), `queue`;
@@ -24,7 +25,7 @@
  * hashed table (--dan-buckets rows x --dan-dim); every configuration must give the same answers.
  *
  * Usage: npx tsx bench/serveOverhead.ts [--shapes small,base] [--requests 1000] [--base-requests 100]
- *   [--rounds 3] [--memory] [--memory-only] [--dan-buckets 1000000] [--dan-dim 128]
+ *   [--rounds 3] [--workers 2 | --workers 0,1] [--memory] [--memory-only] [--dan-buckets 1000000] [--dan-dim 128]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -46,6 +47,7 @@ const { values: a } = parseArgs({
     requests: { type: 'string', default: '1000' },
     'base-requests': { type: 'string', default: '100' },
     rounds: { type: 'string', default: '3' },
+    workers: { type: 'string', default: '2' },
     memory: { type: 'boolean' },
     'memory-only': { type: 'boolean' },
     'dan-buckets': { type: 'string', default: '1000000' },
@@ -159,13 +161,13 @@ function timing(r: Reply, path: string): Record<string, number> {
  * One round: for each text, the model in this process, a request to the server and one to the floor,
  * one after another (order rotated per round), so the three see the same machine load.
  */
-async function round(model: Awaited<ReturnType<typeof loadServedModel>>, serveUrl: string, helloUrl: string, texts: readonly string[], n: number, rotate: number): Promise<Record<string, number>> {
+async function round(model: Awaited<ReturnType<typeof loadServedModel>>, servers: { suffix: string; url: string }[], helloUrl: string, texts: readonly string[], n: number, rotate: number): Promise<Record<string, number>> {
   const path = '/v1/models/m/predict';
-  const serve = connect(serveUrl);
+  const serves = servers.map((x) => connect(x.url));
   const hello = connect(helloUrl);
-  await Promise.all([serve.ready, hello.ready]);
+  await Promise.all([...serves.map((x) => x.ready), hello.ready]);
   const m: number[] = [];
-  const s: { client: number; t: Record<string, number> }[] = [];
+  const ss: { client: number; t: Record<string, number> }[][] = servers.map(() => []);
   const h: { client: number; t: Record<string, number> }[] = [];
   try {
     const steps = [
@@ -174,11 +176,11 @@ async function round(model: Awaited<ReturnType<typeof loadServedModel>>, serveUr
         model.predict([text], ['classify']);
         m.push(performance.now() - t0);
       },
-      async (text: string) => {
+      ...serves.map((serve, k) => async (text: string) => {
         const t0 = performance.now();
         const r = await serve.post(path, JSON.stringify({ text }));
-        s.push({ client: performance.now() - t0, t: timing(r, path) });
-      },
+        ss[k]!.push({ client: performance.now() - t0, t: timing(r, path) });
+      }),
       async (text: string) => {
         const t0 = performance.now();
         const r = await hello.post(path, JSON.stringify({ text }));
@@ -186,27 +188,29 @@ async function round(model: Awaited<ReturnType<typeof loadServedModel>>, serveUr
       },
     ];
     for (let i = 0; i < 10; i++) for (const f of steps) await f(texts[i]!);
-    m.length = s.length = h.length = 0;
+    m.length = h.length = 0;
+    for (const s of ss) s.length = 0;
     for (let i = 0; i < n; i++) for (let k = 0; k < steps.length; k++) await steps[(k + rotate) % steps.length]!(texts[i % texts.length]!);
   } finally {
-    serve.close();
+    for (const x of serves) x.close();
     hello.close();
   }
-  const row: Record<string, number> = {
-    model_p50: p50(m),
-    server_total_p50: p50(s.map((x) => x.t.total!)),
-    server_client_p50: p50(s.map((x) => x.client)),
-    worker_model_p50: p50(s.map((x) => x.t.model!)),
-    hop_p50: p50(s.map((x) => x.t.worker! - x.t.model!)),
-    queue_p50: p50(s.map((x) => x.t.queue!)),
-    http_p50: p50(s.map((x) => x.t.total! - x.t.worker! - x.t.queue!)),
-    in_request_overhead_p50: p50(s.map((x) => x.t.total! - x.t.model!)),
-    floor_total_p50: p50(h.map((x) => x.t.total!)),
-    floor_client_p50: p50(h.map((x) => x.client)),
-  };
-  row.overhead_ms = row.server_total_p50! - row.model_p50!;
-  row.overhead_ratio = row.overhead_ms / row.model_p50!;
-  row.client_overhead_ratio = (row.server_client_p50! - row.model_p50!) / row.model_p50!;
+  const row: Record<string, number> = { model_p50: p50(m) };
+  servers.forEach(({ suffix: w }, k) => {
+    const s = ss[k]!;
+    row[`server_total_p50${w}`] = p50(s.map((x) => x.t.total!));
+    row[`server_client_p50${w}`] = p50(s.map((x) => x.client));
+    row[`worker_model_p50${w}`] = p50(s.map((x) => x.t.model!));
+    row[`hop_p50${w}`] = p50(s.map((x) => x.t.worker! - x.t.model!));
+    row[`queue_p50${w}`] = p50(s.map((x) => x.t.queue!));
+    row[`http_p50${w}`] = p50(s.map((x) => x.t.total! - x.t.worker! - x.t.queue!));
+    row[`in_request_overhead_p50${w}`] = p50(s.map((x) => x.t.total! - x.t.model!));
+    row[`overhead_ms${w}`] = row[`server_total_p50${w}`]! - row.model_p50!;
+    row[`overhead_ratio${w}`] = row[`overhead_ms${w}`]! / row.model_p50!;
+    row[`client_overhead_ratio${w}`] = (row[`server_client_p50${w}`]! - row.model_p50!) / row.model_p50!;
+  });
+  row.floor_total_p50 = p50(h.map((x) => x.t.total!));
+  row.floor_client_p50 = p50(h.map((x) => x.client));
   return row;
 }
 
@@ -216,17 +220,19 @@ async function overhead(shape: 'small' | 'base', texts: readonly string[], n: nu
   await writeClassifier(dir, shape);
   getBackend().setThreads(1);
   const model = await loadServedModel(dir);
-  const serve = await startChild(serveArgs({ m: dir }, ['--workers', '2']));
+  const workers = a.workers!.split(',');
+  const serves = await Promise.all(workers.map((w) => startChild(serveArgs({ m: dir }, ['--workers', w]))));
+  const servers = serves.map((c, k) => ({ suffix: workers.length > 1 ? `_w${workers[k]}` : '', url: c.url }));
   const hello = await startChild(['--input-type=module', '-e', HELLO]);
   const rows: Record<string, number>[] = [];
   try {
     for (let r = 0; r < rounds; r++) {
-      const row = await round(model, serve.url, hello.url, texts, n, r);
+      const row = await round(model, servers, hello.url, texts, n, r);
       log(`${shape} round ${r + 1}: ${JSON.stringify(Object.fromEntries(Object.entries(row).map(([k, v]) => [k, r3(v)])))}`);
       rows.push(row);
     }
   } finally {
-    await Promise.all([stopChild(serve), stopChild(hello)]);
+    await Promise.all([...serves.map(stopChild), stopChild(hello)]);
   }
   const med = Object.fromEntries(Object.keys(rows[0]!).map((k) => [k, r3(median(rows.map((x) => x[k]!)))]));
   return { requests_per_round: n, rounds: rows.map((x) => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, r3(v)]))), median: med };

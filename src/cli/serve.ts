@@ -22,7 +22,7 @@ export const command: Command = {
     port: { type: 'string', default: String(D.port), help: 'port (0: any free port; --json says which)' },
     'admin-host': { type: 'string', default: D.adminHost, help: 'address of the admin API (POST /admin/reload, /admin/models/NAME/reload)' },
     'admin-port': { type: 'string', default: String(D.adminPort), help: "admin API port ('off': no admin API)" },
-    workers: { type: 'string', default: String(D.workers), help: 'model worker threads, each running one batch at a time on one core' },
+    workers: { type: 'string', default: String(D.workers), help: 'model worker threads, each running one batch at a time on one core; 0: answer on the main thread (no thread hop, but the event loop blocks for each batch: only for models that answer in about a millisecond or less)' },
     'share-weights': { type: 'string', default: 'on', help: "'on': the workers hold one copy of each model's weights between them; 'off': one copy each" },
     'max-batch': { type: 'string', default: String(D.maxBatch), help: 'most texts a worker runs in one batch' },
     'max-wait-ms': { type: 'string', default: String(D.maxWaitMs), help: 'longest a text waits for a fuller batch when a worker is free (0: none)' },

@@ -26,7 +26,7 @@ export interface ServeOptions {
   /** The admin listener (reload); loopback unless told otherwise. null port: no admin listener. */
   adminHost: string;
   adminPort: number | null;
-  /** Model worker threads (each runs one batch at a time on one core). */
+  /** Model worker threads (each runs one batch at a time on one core); 0: answer on the main thread. */
   workers: number;
   /** The workers hold one copy of each model's weights between them (false: one copy each). */
   shareWeights: boolean;

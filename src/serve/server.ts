@@ -129,7 +129,7 @@ function checkOptions(o: ServeOptions): void {
     if (names.has(m.name)) throw new SlimtextError(`serve: two models named '${m.name}'`);
     names.add(m.name);
   }
-  whole(o.workers, 'workers', 1);
+  whole(o.workers, 'workers', 0);
   whole(o.maxBatch, 'max-batch', 1);
   whole(o.maxQueue, 'max-queue', 1);
   whole(o.port, 'port', 0);

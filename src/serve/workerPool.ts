@@ -1,14 +1,15 @@
 /**
  * The server's model workers: N threads, each holding every served model, each running one job
- * (a batch, or loading a model) at a time. The batcher asks for an idle worker and hands it a
+ * (a batch, or loading a model) at a time; N = 0 is one inline worker on the main thread
+ * (inlineWorker.ts), driven the same way. The batcher asks for an idle worker and hands it a
  * batch; a worker that is loading a model is busy, so a reload that loads worker by worker leaves
  * the others serving. A worker that dies is replaced (its jobs fail; the new one loads every model
  * the pool holds before it takes work).
  */
-import type { Worker } from 'node:worker_threads';
 import { SlimtextError } from '../errors.js';
 import { startModuleWorker } from '../text/workerThreads.js';
 import type { SharedWeights, SharingStats } from '../engine/index.js';
+import { InlineWorker } from './inlineWorker.js';
 import type { FromWorker, ModelKey, ToWorker } from './protocol.js';
 import type { Input, ModelInfo, TaskResult } from './servedModel.js';
 
@@ -37,13 +38,22 @@ interface Job {
   reject: (e: Error) => void;
 }
 
+/** What the pool needs of a worker: a worker thread, or the inline stand-in (`--workers 0`). */
+export interface WorkerThread {
+  postMessage(m: ToWorker): void;
+  on(event: 'message', f: (m: FromWorker) => void): unknown;
+  on(event: 'error', f: (e: Error) => void): unknown;
+  on(event: 'exit', f: (code: number) => void): unknown;
+  terminate(): Promise<number>;
+}
+
 export class ModelWorker {
   /** Jobs sent and not answered (0 = idle). */
   busy = 0;
   /** False until the worker holds every model the pool serves (a replacement loads first). */
   ready = false;
   readonly jobs = new Map<number, Job>();
-  constructor(readonly thread: Worker, readonly index: number) {}
+  constructor(readonly thread: WorkerThread, readonly index: number) {}
 }
 
 export interface PoolEvents {
@@ -60,12 +70,17 @@ export class WorkerPool {
   private nextId = 0;
   private closing = false;
 
-  /** shareWeights: workers hold one copy of each model's weights between them (else one each). */
-  private constructor(private readonly events: PoolEvents, readonly shareWeights: boolean) {}
+  /**
+   * shareWeights: workers hold one copy of each model's weights between them (else one each).
+   * inline: the one worker runs on the main thread (weights have no one to be shared with).
+   */
+  private constructor(private readonly events: PoolEvents, readonly shareWeights: boolean, readonly inline: boolean) {}
 
+  /** n worker threads; n = 0: one inline worker on the main thread (no thread hand-off, the event loop blocks for each batch). */
   static start(n: number, events: PoolEvents, opts: { shareWeights?: boolean } = {}): WorkerPool {
-    const pool = new WorkerPool(events, opts.shareWeights ?? true);
-    for (let i = 0; i < n; i++) {
+    const inline = n === 0;
+    const pool = new WorkerPool(events, !inline && (opts.shareWeights ?? true), inline);
+    for (let i = 0; i < Math.max(n, 1); i++) {
       const w = pool.spawn(i);
       w.ready = true;
     }
@@ -124,7 +139,7 @@ export class WorkerPool {
   }
 
   private spawn(index: number): ModelWorker {
-    const w = new ModelWorker(startModuleWorker(import.meta.url, 'worker'), index);
+    const w = new ModelWorker(this.inline ? new InlineWorker() : startModuleWorker(import.meta.url, 'worker'), index);
     this.workers[index] = w;
     w.thread.on('message', (m: FromWorker) => {
       const job = w.jobs.get(m.id);

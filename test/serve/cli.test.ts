@@ -81,18 +81,20 @@ test('the server answers as `slimtext predict` does, for every kind of model', a
   }
 });
 
-test('serve: SIGTERM drains the requests in progress and exits 0', async () => {
-  const s = await serve(['--model', `m=${await danModel()}`, '--workers', '1', '--max-wait-ms', '1500']);
-  assert.match(s.stderr(), /listening on http:\/\/127\.0\.0\.1:\d+, admin on http:\/\/127\.0\.0\.1:\d+; models: m \(dan, classify\)/);
-  const inFlight = post(`${s.url}/v1/models/m/predict`, { texts: ['the cat', 'hello'] });
-  await new Promise((r) => setTimeout(r, 300));
-  s.child.kill('SIGTERM');
-  const a = await inFlight;
-  assert.equal(a.status, 200, a.text);
-  assert.deepEqual(a.body.results.map((r: any) => r.classify.label), ['animal', 'greeting']);
-  assert.equal(await s.exit, 0, s.stderr());
-  assert.match(s.stderr(), /SIGTERM: draining/);
-  assert.match(s.stderr(), /drained, stopped/);
+test('serve: SIGTERM drains the requests in progress and exits 0 (worker threads, and inline: --workers 0)', async () => {
+  for (const workers of ['1', '0']) {
+    const s = await serve(['--model', `m=${await danModel()}`, '--workers', workers, '--max-wait-ms', '1500']);
+    assert.match(s.stderr(), /listening on http:\/\/127\.0\.0\.1:\d+, admin on http:\/\/127\.0\.0\.1:\d+; models: m \(dan, classify\)/);
+    const inFlight = post(`${s.url}/v1/models/m/predict`, { texts: ['the cat', 'hello'] });
+    await new Promise((r) => setTimeout(r, 300));
+    s.child.kill('SIGTERM');
+    const a = await inFlight;
+    assert.equal(a.status, 200, a.text);
+    assert.deepEqual(a.body.results.map((r: any) => r.classify.label), ['animal', 'greeting']);
+    assert.equal(await s.exit, 0, s.stderr());
+    assert.match(s.stderr(), /SIGTERM: draining/);
+    assert.match(s.stderr(), /drained, stopped/);
+  }
 });
 
 test('serve: SIGHUP reloads every model from its folder', async () => {
