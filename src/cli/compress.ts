@@ -1,7 +1,7 @@
 /**
  * `slimtext compress --model DIR --method int8|int4|f16|lowrank|pq|codes|prune|int8-linear[,..] [--mode
- * posthoc|retrain|joint] [--train PATH [--dev PATH]] --out DIR`: argument parsing only; the work is
- * train/compress/compress.ts.
+ * posthoc|retrain|joint] [--train PATH [--dev PATH]] [--teacher-logits FILE [--alpha A]] --out DIR`:
+ * argument parsing only; the work is train/compress/compress.ts.
  */
 import { type Command, UsageError, flag, num, req, str } from './command.js';
 import { DATA_OPTIONS, dataOptions, setThreads } from './finetune.js';

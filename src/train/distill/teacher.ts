@@ -70,6 +70,3 @@ function transformerTeacher(dir: string, tm: ClassifierTaskModel, manifest: Bund
     },
   };
 }
-
-// The teacher-identity checks live in train/teacherLogits.ts (compress uses them too).
-export { checkLogitsTeacher, checkSameTeacher } from '../teacherLogits.js';
