@@ -1,11 +1,11 @@
 /**
  * `slimtext compress --model DIR --method int8|int4|f16|lowrank|pq|codes|prune|int8-linear[,..] [--mode
- * posthoc|retrain|joint] [--train PATH [--dev PATH]] --out DIR`: argument parsing only; the work is
- * train/compress/compress.ts.
+ * posthoc|retrain|joint] [--train PATH [--dev PATH]] [--teacher-logits FILE [--alpha A]] --out DIR`:
+ * argument parsing only; the work is train/compress/compress.ts.
  */
 import { type Command, UsageError, flag, num, req, str } from './command.js';
 import { DATA_OPTIONS, dataOptions, setThreads } from './finetune.js';
-import { compressModel, type CompressMode } from '../train/compress/compress.js';
+import { DEFAULT_ALPHA, compressModel, type CompressMode } from '../train/compress/compress.js';
 import { DEFAULT_SETTINGS, type CompressSettings } from '../train/compress/methods.js';
 import { DEFAULT_TRAIN } from '../train/compress/train.js';
 
@@ -17,13 +17,15 @@ export const command: Command = {
   summary:
     'Compress a model\'s embedding table (a DAN student\'s n-gram table, a transformer classifier\'s word embeddings): prune rows (DAN), then int8/int4/f16, low rank, product quantisation or additive codes; ' +
     'post-hoc, retraining the rest of the model (retrain) or training the table with the task (joint); int8-linear stores a transformer\'s encoder linear layers as int8.',
-  usage: '--model DIR --method METHOD[,METHOD] [--qnorm] [--mode posthoc|retrain|joint] [--train PATH [--dev PATH]] --out DIR [--overwrite] [--json]',
+  usage: '--model DIR --method METHOD[,METHOD] [--qnorm] [--mode posthoc|retrain|joint] [--train PATH [--dev PATH]] [--teacher-logits FILE [--alpha A]] --out DIR [--overwrite] [--json]',
   options: {
     model: { type: 'string', help: 'the model folder to compress' },
     method: { type: 'string', help: 'f16, int8, int4, lowrank, pq, codes, prune; prune combines with one other (prune,pq); int8-linear (a transformer\'s encoder linear layers as int8) with any (pq,int8-linear)' },
     mode: { type: 'string', help: 'posthoc, retrain or joint (default: joint with --train, else posthoc)' },
     train: { type: 'string', help: 'labelled task data for retrain / joint' },
     dev: { type: 'string', help: 'dev data (default: the train data\'s dev split, if any)' },
+    'teacher-logits': { type: 'string', help: 'retrain / joint of a DAN student: a logits file (slimtext label --corpus TRAIN, by the teacher the student was distilled from) over the --train texts; trains with distill\'s loss, alpha x KL + (1 - alpha) x cross-entropy' },
+    alpha: { type: 'string', help: `with --teacher-logits: weight of the teacher term, in (0, 1] (default ${DEFAULT_ALPHA})` },
     'max-train': { type: 'string', default: '0', help: 'train on a seeded sample of at most N rows (0: all)' },
     epochs: { type: 'string', default: String(DEFAULT_TRAIN.epochs), help: 'retrain / joint epochs (the best on dev is kept)' },
     lr: { type: 'string', help: `AdamW learning rate (default: ${DEFAULT_TRAIN.lr} for a DAN, 2e-4 for a transformer)` },
@@ -72,6 +74,7 @@ export const command: Command = {
     const report = await compressModel({
       model: req(args, NAME, 'model'), methods: req(args, NAME, 'method'), mode: mode as CompressMode | undefined,
       train: str(args, 'train'), dev: str(args, 'dev'), data: dataOptions(args, NAME), maxTrain: whole('max-train'), maxDev: whole('max-dev'), fitWeights: fit,
+      teacherLogits: str(args, 'teacher-logits'), alpha: num(args, NAME, 'alpha'),
       settings, epochs: whole('epochs'), lr, batchSize: whole('batch-size'), out: req(args, NAME, 'out'), overwrite: flag(args, 'overwrite'),
       log: (l) => console.error(l),
     });

@@ -22,6 +22,7 @@ import { saveTaskModel, tokenizerFilesIn, type ClassifierTaskModel, type TaskKin
 import { tokenizeAll } from '../../models/textBatch.js';
 import { classifierMetrics } from '../tasks/classify.js';
 import { trainCompressedClassifier } from './trainClassifier.js';
+import { teacherLogitsForTrain } from './teacherLogits.js';
 import { checkOutputPath } from '../../io/outputPath.js';
 
 export type CompressMode = 'posthoc' | 'retrain' | 'joint';
@@ -44,6 +45,13 @@ export interface CompressOptions {
   epochs?: number;
   lr?: number;
   batchSize?: number;
+  /**
+   * retrain / joint of a DAN student: a logits file from slimtext label over the training texts;
+   * the loss becomes distill's, alpha x KL to the teacher + (1 - alpha) x cross-entropy.
+   */
+  teacherLogits?: string;
+  /** Weight of the teacher term, (0, 1] (default 0.5); only with teacherLogits. */
+  alpha?: number;
   out: string;
   overwrite?: boolean;
   log?: (line: string) => void;
@@ -69,7 +77,11 @@ export async function compressModel(o: CompressOptions): Promise<CompressReport>
   if (mode !== 'posthoc' && !o.train) throw new InputError('--mode', undefined, undefined, `${mode} trains on the task: give the labelled data with --train`);
   const s: CompressSettings = { ...DEFAULT_SETTINGS, ...o.settings };
   if (s.qnorm && !methods.includes('pq')) throw new InputError('--qnorm', undefined, undefined, `quantises the norms of pq rows: use it with --method pq (or prune,pq), not ${methods.join(',')}`);
+  checkTeacherOptions(o, mode);
   const tm = await loadAnyModel(o.model);
+  if (o.teacherLogits !== undefined && !isDan(tm)) {
+    throw new InputError('--teacher-logits', undefined, undefined, `learning from teacher logits is supported for DAN students only; ${o.model} is a ${tm.task} transformer (compress it with --train's gold labels alone)`);
+  }
   if (!isDan(tm) && tm.task === 'reply') {
     throw new InputError(o.model, undefined, 'task', 'compress takes DAN students and transformer classifiers (classify / pair); this is a reply (bi-encoder) model');
   }
@@ -83,6 +95,9 @@ export async function compressModel(o: CompressOptions): Promise<CompressReport>
   const train = o.train ? subsample((await readSplit(o.train, undefined, 'train', o.data, tm.task)).examples, o.maxTrain ?? 0, s.seed, 'compress') : undefined;
   const devAll = o.dev ? (await readSplit(o.dev, undefined, 'dev', o.data, tm.task)).examples : o.train ? await devOf(o.train, o.data, tm.task) : undefined;
   const dev = devAll && o.maxDev ? subsample(devAll, o.maxDev, s.seed, 'compress-dev') : devAll;
+  const teacher = o.teacherLogits !== undefined && isDan(tm)
+    ? { logits: teacherLogitsForTrain(o.teacherLogits, train!, o.train!, tm.dan.labels, source.manifest.recipe, o.model), alpha: o.alpha ?? DEFAULT_ALPHA, temperature: 1 }
+    : undefined;
   const log = o.log ?? (() => {});
   const trainOpts = (mode: 'retrain' | 'joint') => ({
     mode, epochs: o.epochs ?? DEFAULT_TRAIN.epochs, lr: o.lr ?? (isDan(tm) ? DEFAULT_TRAIN.lr : 2e-4), batchSize: o.batchSize ?? DEFAULT_TRAIN.batchSize, seed: s.seed,
@@ -101,6 +116,7 @@ export async function compressModel(o: CompressOptions): Promise<CompressReport>
   const recipe = (table: EmbeddingTable) => ({
     methods, mode, settings: s, fit_weights: taskAware ? 'count' : 'none', source: o.model, ...(prune ? { prune } : {}), table: table.spec(),
     ...(training ? { training, train: o.train, train_rows: train!.length } : {}),
+    ...(teacher ? { teacher_logits: o.teacherLogits, alpha: teacher.alpha, temperature: teacher.temperature } : {}),
   });
   const notes = [
     ...source.manifest.notes,
@@ -119,7 +135,7 @@ export async function compressModel(o: CompressOptions): Promise<CompressReport>
         dan = new Dan(withTable(dan.model, compressOne(dan.model.embeddings, m, () => [d0.featurize(train!.map((e) => e.text)).ids])), dan.vocab, dan.features, dan.labels);
       }
     }
-    if (mode !== 'posthoc') training = trainCompressed(dan, train!, dev, trainOpts(mode));
+    if (mode !== 'posthoc') training = trainCompressed(dan, train!, dev, trainOpts(mode), teacher);
     accAfter = dev ? danAccuracy(dan, dev) : undefined;
     await dan.save(o.out, {
       recipe: { compression: recipe(dan.model.embeddings), source_recipe: source.manifest.recipe },
@@ -151,6 +167,18 @@ export async function compressModel(o: CompressOptions): Promise<CompressReport>
     ...(prune ? { prune } : {}), ...(training ? { training } : {}),
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/** The teacher term's weight when --alpha is not given: half teacher, half gold labels. */
+export const DEFAULT_ALPHA = 0.5;
+
+function checkTeacherOptions(o: CompressOptions, mode: CompressMode): void {
+  if (o.teacherLogits === undefined) {
+    if (o.alpha !== undefined) throw new InputError('--alpha', undefined, undefined, 'weighs the teacher logits in the loss: give --teacher-logits too');
+    return;
+  }
+  if (mode === 'posthoc') throw new InputError('--teacher-logits', undefined, undefined, `${o.teacherLogits} is learnt from in training; --mode posthoc does not train: use --mode retrain or joint with --train`);
+  if (o.alpha !== undefined && !(o.alpha > 0 && o.alpha <= 1)) throw new InputError('--alpha', undefined, undefined, `must be in (0, 1] (the teacher term's weight; without a teacher, drop --teacher-logits), got ${o.alpha}`);
 }
 
 async function devOf(train: string, data: OpenOptions | undefined, task: TaskKind): Promise<Example[] | undefined> {

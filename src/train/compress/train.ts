@@ -5,12 +5,15 @@
  *   joint    task-aware: the table's own values (PQ centroids / code books, low-rank factors,
  *            or a dense table's rows) learn with the layers from the task loss, the integer
  *            codes staying fixed. A table with no trainable values (int8/int4) cannot.
- * Cross-entropy on the gold labels, AdamW, the best epoch on dev kept.
+ * Cross-entropy on the gold labels, AdamW, the best epoch on dev kept. With teacher logits for
+ * the training rows (--teacher-logits), the loss is distill's (train/teacherLogits.ts distillLoss):
+ * alpha x KL(teacher || student) + (1 - alpha) x cross-entropy.
  */
-import { crossEntropy, noGrad } from '../../engine/index.js';
+import { crossEntropy, noGrad, scale } from '../../engine/index.js';
 import { OpError } from '../../errors.js';
 import { LabelMap, type Example } from '../../data/index.js';
 import type { Bags, Dan } from '../../models/dan.js';
+import { distillLoss, gatherRows } from '../teacherLogits.js';
 import { trainEpochs, type CompressTrainOptions, type CompressTrainResult } from './epochs.js';
 
 export type { CompressTrainOptions, CompressTrainResult, TrainMode } from './epochs.js';
@@ -18,10 +21,22 @@ export type { CompressTrainOptions, CompressTrainResult, TrainMode } from './epo
 /** lr is the DAN's; a transformer classifier retrains at 2e-4 unless told. */
 export const DEFAULT_TRAIN: Readonly<Omit<CompressTrainOptions, 'mode'>> = Object.freeze({ epochs: 5, lr: 1e-3, batchSize: 32, seed: 0 });
 
-export function trainCompressed(dan: Dan, train: readonly Example[], dev: readonly Example[] | undefined, o: CompressTrainOptions): CompressTrainResult {
+/** Teacher logits of the training rows, (train.length x labels) row-major, and the loss's mix. */
+export interface CompressTeacher {
+  logits: Float32Array;
+  /** Weight of the KL term, (0, 1]; 1 - alpha goes to the gold labels' cross-entropy. */
+  alpha: number;
+  temperature: number;
+}
+
+export function trainCompressed(dan: Dan, train: readonly Example[], dev: readonly Example[] | undefined, o: CompressTrainOptions, teacher?: CompressTeacher): CompressTrainResult {
   const map = LabelMap.fromJSON({ version: 1, labels: [...dan.labels] });
   const known = (xs: readonly Example[]) => xs.filter((e) => e.label !== undefined && map.encode([e])[0]! >= 0);
   const tr = known(train);
+  const C = dan.numLabels;
+  // The teacher rows of the rows kept, in their order.
+  const kept = new Set(tr);
+  const soft = teacher ? gatherRows(teacher.logits, C, Int32Array.from(train.flatMap((e, i) => (kept.has(e) ? [i] : [])))) : undefined;
   if (tr.length === 0) throw new OpError('--train', "no training rows carry one of the model's labels");
   const bags = dan.featurize(tr.map((e) => e.text));
   const labels = map.encode(tr);
@@ -30,7 +45,13 @@ export function trainCompressed(dan: Dan, train: readonly Example[], dev: readon
   const devLabels = map.encode(dv);
   return trainEpochs({
     model: dan.model, table: dan.model.embeddings, rows: tr.length, weightDecay: 0,
-    loss: (rows) => crossEntropy(dan.model.forward(gather(bags, rows)), rows.map((r) => labels[r]!)),
+    loss: (rows) => {
+      const out = dan.model.forward(gather(bags, rows));
+      const gold = Int32Array.from(rows, (r) => labels[r]!);
+      if (!teacher || !soft) return crossEntropy(out, gold);
+      const a = teacher.alpha;
+      return scale(distillLoss(out, gatherRows(soft, C, rows), teacher.temperature, { student: out, labels: gold, weight: (1 - a) / a }), a);
+    },
     accuracy: () => (devBags ? accuracyOf(dan, devBags, devLabels) : undefined),
   }, o);
 }

@@ -15,7 +15,8 @@
  * steps rarely touch the same table rows; see distillHogwild.ts). Each thread runs single-threaded
  * kernels. With `workers` = 1 everything runs here, deterministically.
  */
-import { Tensor, add, backward, crossEntropy, getBackend, klDiv, noGrad, scale, Rng } from '../../engine/index.js';
+import { Tensor, backward, crossEntropy, noGrad, Rng } from '../../engine/index.js';
+import { distillLoss, gatherRows } from '../teacherLogits.js';
 import { SlimtextError } from '../../errors.js';
 import type { Bags, DanModel } from '../../models/dan.js';
 import { argmaxRows } from '../../models/inference.js';
@@ -170,13 +171,11 @@ export function batchLoss(model: DanModel, sets: DistillSets, phase: DistillPhas
   const C = model.config.numLabels;
   if (phase === 'distill') {
     const t = sets.transfer!;
-    const teacher = new Tensor(gatherRows(t.logits, C, rows), [rows.length, C]);
-    let loss = klDiv(model.forward(gatherBags(t.bags, rows)), teacher, { temperature: recipe.temperature });
-    if (hardRows) {
-      const l = sets.labelled!;
-      loss = add(loss, scale(crossEntropy(model.forward(gatherBags(l.bags, hardRows)), gatherLabels(l.labels, hardRows)), recipe.hardWeight));
-    }
-    return loss;
+    // The soft rows go forward first (dropout draws in the order they always did).
+    const soft = model.forward(gatherBags(t.bags, rows));
+    const l = sets.labelled;
+    const hard = hardRows && l ? { student: model.forward(gatherBags(l.bags, hardRows)), labels: gatherLabels(l.labels, hardRows), weight: recipe.hardWeight } : undefined;
+    return distillLoss(soft, gatherRows(t.logits, C, rows), recipe.temperature, hard);
   }
   const l = sets.labelled!;
   return crossEntropy(model.forward(gatherBags(l.bags, rows)), gatherLabels(l.labels, rows));
@@ -263,12 +262,6 @@ export function gatherBags(bags: Bags, rows: Int32Array): Bags {
   return { ids, offsets };
 }
 
-/** Rows of an (n x C) matrix, gathered by a kernel. */
-export function gatherRows(m: Float32Array, C: number, rows: Int32Array): Float32Array {
-  const out = new Float32Array(rows.length * C);
-  getBackend().gather(rows.length, C, m.length / C, m, rows, out);
-  return out;
-}
 
 function gatherLabels(labels: Int32Array, rows: Int32Array): Int32Array {
   const out = new Int32Array(rows.length);

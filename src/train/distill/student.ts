@@ -16,7 +16,7 @@ import { LabelMap, splitDev, unseenLabels, unseenWarning, type Example, type Ope
 import { Dan, DanModel, type Bags } from '../../models/dan.js';
 import { NgramVocab } from '../../text/ngramVocab.js';
 import { readTransferSet } from './data.js';
-import { checkLogitsTeacher } from './teacher.js';
+import { checkLogitsTeacher } from '../teacherLogits.js';
 import { vocabFromTexts } from './vocab.js';
 import { sharedParamStorage } from './optim.js';
 import type { ProgressSink } from '../progress.js';

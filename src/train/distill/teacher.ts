@@ -70,27 +70,3 @@ function transformerTeacher(dir: string, tm: ClassifierTaskModel, manifest: Bund
     },
   };
 }
-
-/**
- * Refuses logits made by another teacher: `expected` is the identity of the teacher named now,
- * `recorded` the header's teacher. Names the first field that differs.
- */
-export function checkSameTeacher(path: string, recorded: Record<string, unknown>, expected: unknown, named: string): void {
-  const had = recorded.identity as Record<string, unknown> | undefined;
-  if (expected === undefined && had === undefined) return;
-  if (had === undefined) {
-    throw new InputError(path, undefined, 'teacher', `records no teacher identity (written by an older slimtext), so it cannot be shown to come from ${named}; label again with --overwrite`);
-  }
-  const want = (expected ?? {}) as Record<string, unknown>;
-  const differs = Object.keys({ ...had, ...want }).find((k) => had[k] !== want[k]);
-  if (differs) {
-    const what = differs.startsWith('weights') ? 'weights' : differs.startsWith('tokenizer') ? 'tokenizer' : 'architecture or labels';
-    throw new InputError(path, undefined, 'teacher', `was labelled by another teacher (${String(recorded.dir ?? 'unknown folder')}; its ${what} differ from ${named}'s): refusing to mix two teachers' logits`);
-  }
-}
-
-/** Checks that the logits file `path` (header teacher `recorded`) was made by the model in `dir`. */
-export async function checkLogitsTeacher(path: string, recorded: Record<string, unknown>, dir: string): Promise<void> {
-  const { manifest } = await readBundle(dir);
-  checkSameTeacher(path, recorded, modelIdentity(manifest), `--teacher ${dir}`);
-}

@@ -17,7 +17,8 @@ import { checkOutputPath } from '../../io/outputPath.js';
 import { LogitsWriter, readLogitsHeader, textFingerprint, type LogitsDType } from '../../io/logitsFile.js';
 import { FingerprintTable } from '../../text/fingerprintTable.js';
 import { corpusStamp, countTransferTexts, emptyCorpus, transferTexts } from './corpus.js';
-import { checkSameTeacher, type Teacher } from './teacher.js';
+import { checkSameTeacher } from '../teacherLogits.js';
+import type { Teacher } from './teacher.js';
 
 /** Something that labels batches, possibly several at once (a worker pool). */
 export interface TeacherRunner {
