@@ -36,16 +36,10 @@ import { inProcessRunner, labelCorpus } from '../src/train/distill/teacherLabels
 import { studentThroughput, teacherThroughput } from '../src/demo/throughput.js';
 import { repoRoot } from './root.js';
 import { ensureFasttext, runFasttext } from './fasttext.js';
-import { benchRows } from './benchData.js';
+import { benchRows, type LabelledSet } from './benchData.js';
 
-interface SetSpec {
+interface SetSpec extends LabelledSet {
   name: string;
-  train: string;
-  trainSplit?: string;
-  dev?: string;
-  devSplit?: string;
-  test: string;
-  testSplit?: string;
   /** Teacher max length in tokens (longer texts need more). */
   maxLength: number;
 }
