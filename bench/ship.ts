@@ -29,13 +29,14 @@ import { readSplit } from '../src/train/tasks/taskData.js';
 import { encodeSlimBundle } from '../src/io/slimBundle.js';
 import { writeOnnx } from '../src/io/onnx/export.js';
 import { loadBundle, singleTask } from '../src/runtime/index.js';
+import { runtimeAccuracy, SHIP_SETS, testSample } from './shipData.js';
 import { chromiumMissing, launchChromium, serve } from '../test/runtime/browser.js';
 
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1]! : def;
 };
-const SETS: Record<string, string> = { clinc150: '../shared/data/clinc150', sst2: '../shared/data/sst2' };
+
 const sets = arg('sets', 'clinc150,sst2').split(',');
 const maxTrain = arg('max-train', '8000');
 const epochs = arg('epochs', '3');
@@ -113,21 +114,11 @@ async function nodeTimings(bytes: Uint8Array, texts: string[]): Promise<Record<s
   return { node_load_ms_median: round(median(loads)), node_load_ms_first: round(loads[0]!), node_p50_us: round(median(us), 1), node_p99_us: round(pct(us, 99), 1), ...top1 };
 }
 
-async function runtimeAccuracy(bytes: Uint8Array, examples: { text: string; label?: string }[]): Promise<number> {
-  const m = singleTask(await loadBundle(bytes));
-  let ok = 0;
-  for (const e of examples) if (m.predict(e.text, { topK: 1 })[0]!.label === e.label) ok++;
-  return ok / examples.length;
-}
-
 for (const set of sets) {
-  const path = SETS[set]!;
+  const path = SHIP_SETS[set]!;
   const dir = join(root, set);
   mkdirSync(dir, { recursive: true });
-  // Every k-th test example (test files are grouped by label: a prefix would miss most labels).
-  const all = (await readSplit(path, 'test', 'test')).examples;
-  const step = Math.max(1, Math.ceil(all.length / maxTest));
-  const test = all.filter((_, i) => i % step === 0);
+  const test = await testSample(path, maxTest);
   const texts = test.map((e) => e.text).slice(0, nLatency);
   latencyTexts[set] = texts;
 

@@ -17,15 +17,13 @@ import { join } from 'node:path';
 import { getBackend } from '../src/engine/index.js';
 import { loadAnyModel } from '../src/models/anyModel.js';
 import { compressModel, type CompressMode } from '../src/train/compress/compress.js';
-import { readSplit } from '../src/train/tasks/taskData.js';
 import { encodeSlimBundle } from '../src/io/slimBundle.js';
-import { loadBundle, singleTask } from '../src/runtime/index.js';
+import { runtimeAccuracy, SHIP_SETS, testSample } from './shipData.js';
 
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1]! : def;
 };
-const SETS: Record<string, string> = { clinc150: '../shared/data/clinc150', sst2: '../shared/data/sst2' };
 const set = arg('set', 'clinc150');
 const configs = arg('configs', '20000:10:joint,25000:10:joint,20000:8:joint,40000:20:joint').split(',');
 const epochs = Number(arg('epochs', '5'));
@@ -35,18 +33,11 @@ getBackend().setThreads(1);
 const log = (s: string) => console.error(`[shipSweep] ${s}`);
 const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 
-const path = SETS[set]!;
+const path = SHIP_SETS[set]!;
 const dir = join(root, set);
 mkdirSync(dir, { recursive: true });
-const all = (await readSplit(path, 'test', 'test')).examples;
-const step = Math.max(1, Math.ceil(all.length / maxTest));
-const test = all.filter((_, i) => i % step === 0);
-const accuracy = async (bytes: Uint8Array) => {
-  const m = singleTask(await loadBundle(bytes));
-  let ok = 0;
-  for (const e of test) if (m.predict(e.text, { topK: 1 })[0]!.label === e.label) ok++;
-  return ok / test.length;
-};
+const test = await testSample(path, maxTest);
+const accuracy = (bytes: Uint8Array) => runtimeAccuracy(bytes, test);
 
 const dan = join(dir, 'dan');
 if (!existsSync(join(dan, 'slimtext.json'))) {

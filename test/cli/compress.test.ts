@@ -8,21 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Rng } from '../../src/engine/index.js';
 import { runCli } from './inProcess.js';
 import { withTempDir } from '../io/tempDir.js';
-
-function rows(n: number, seed: number): string {
-  const rng = new Rng(seed);
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const y = rng.int(3);
-    const ws = Array.from({ length: 5 + rng.int(6) }, () => `w${rng.int(200)}`);
-    ws[rng.int(ws.length)] = ['red', 'green', 'blue'][y]!;
-    out.push(`${ws.join(' ')}\tc${y}`);
-  }
-  return out.join('\n') + '\n';
-}
+import { colourRows as rows } from '../train/fixtures.js';
 
 test('compress: prune,pq post-hoc and joint; eval --json reports bytes; inspect shows the recipe', withTempDir(async (dir) => {
     const train = join(dir, 'train.tsv'), dev = join(dir, 'dev.tsv');

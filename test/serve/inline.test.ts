@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startServer, WorkerPool, type RunningServer, type StartOptions } from '../../src/serve/index.js';
 import { classRows, pairRows, tempDir } from '../train/fixtures.js';
 import { classifyModel, danModel, pairModel } from './fixtures.js';
-import { get, post } from './http.js';
+import { get, post, reloadUnderTraffic } from './http.js';
 
 const TEXTS = classRows(40, 31).map(([t]) => t);
 
@@ -74,28 +74,10 @@ test('inline: reload swaps the model under traffic without dropping requests; a 
   const danDir = await danModel();
   await withServer({ m: dir }, { workers: 0, maxBatch: 4 }, async (s) => {
     const u = `${s.url}/v1/models/m/predict`;
-    let stop = false;
-    const seen: number[] = [];
-    const statuses: number[] = [];
-    const loop = async () => {
-      for (let i = 0; !stop; i++) {
-        const r = await post(u, { texts: [TEXTS[i % TEXTS.length]!, TEXTS[(i + 7) % TEXTS.length]!] });
-        statuses.push(r.status);
-        if (r.status === 200) seen.push(r.body.version);
-      }
-    };
-    const loops = Array.from({ length: 4 }, loop);
-    const until = async (ok: () => boolean) => {
-      for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
-    };
-    await until(() => seen.length >= 10);
-    const rl = await post(`${s.adminUrl}/admin/models/m/reload`, { dir: danDir });
+    const { reload: rl, seen, statuses } = await reloadUnderTraffic(s, 'm', danDir, TEXTS, 4);
     assert.equal(rl.status, 200, rl.text);
     assert.equal(rl.body.models[0].version, 2);
     assert.equal(rl.body.models[0].kind, 'dan');
-    await until(() => seen.filter((v) => v === 2).length >= 10);
-    stop = true;
-    await Promise.all(loops);
     assert.deepEqual([...new Set(statuses)], [200], 'no request failed during the reload');
     assert.ok(seen.includes(1) && seen.includes(2), 'answers from both versions');
     const bad = await post(`${s.adminUrl}/admin/models/m/reload`, { dir: join(dir, 'missing') });

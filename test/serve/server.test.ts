@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startServer, type RunningServer, type StartOptions } from '../../src/serve/index.js';
 import { classRows, tempDir } from '../train/fixtures.js';
 import { classifyModel, danModel } from './fixtures.js';
-import { get, post, send } from './http.js';
+import { get, post, reloadUnderTraffic, send } from './http.js';
 
 const TEXTS = classRows(40, 11).map(([t]) => t);
 
@@ -224,28 +224,10 @@ test('reload swaps the model (even its kind) between batches without dropping re
     assert.match(s.adminUrl!, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.notEqual(s.adminUrl, s.url);
     const u = `${s.url}/v1/models/m/predict`;
-    let stop = false;
-    const seen: number[] = [];
-    const statuses: number[] = [];
-    const loop = async () => {
-      for (let i = 0; !stop; i++) {
-        const r = await post(u, { texts: [TEXTS[i % TEXTS.length]!, TEXTS[(i + 7) % TEXTS.length]!] });
-        statuses.push(r.status);
-        if (r.status === 200) seen.push(r.body.version);
-      }
-    };
-    const loops = Array.from({ length: 6 }, loop);
-    const until = async (ok: () => boolean) => {
-      for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
-    };
-    await until(() => seen.length >= 10);
-    const rl = await post(`${s.adminUrl}/admin/models/m/reload`, { dir: danDir });
+    const { reload: rl, seen, statuses } = await reloadUnderTraffic(s, 'm', danDir, TEXTS, 6);
     assert.equal(rl.status, 200, rl.text);
     assert.equal(rl.body.models[0].version, 2);
     assert.equal(rl.body.models[0].kind, 'dan');
-    await until(() => seen.filter((v) => v === 2).length >= 10);
-    stop = true;
-    await Promise.all(loops);
     assert.deepEqual([...new Set(statuses)], [200], 'no request failed during the reload');
     assert.ok(seen.includes(1) && seen.includes(2), 'answers from both versions');
     // Responses say which version answered: once version 2 answers, no later batch runs version 1

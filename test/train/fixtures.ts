@@ -100,3 +100,19 @@ export function pairData(nTrain = 96, nDev = 32): string {
 export function replyData(nTrain = 128, nDev = 40): string {
   return dataFiles({ 'train.tsv': tsv(['message', 'reply'], replyRows(nTrain, 7)), 'dev.tsv': tsv(['message', 'reply'], replyRows(nDev, 8)) });
 }
+
+/**
+ * `n` TSV lines (text, label) whose class shows in one colour word (red, green, blue) among noise
+ * words w0..w199: what a bag of n-grams learns in a few epochs (the compress tests' data).
+ */
+export function colourRows(n: number, seed: number, names = ['c0', 'c1', 'c2']): string {
+  const rng = new Rng(seed);
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const y = rng.int(3);
+    const ws = Array.from({ length: 5 + rng.int(6) }, () => `w${rng.int(200)}`);
+    ws[rng.int(ws.length)] = ['red', 'green', 'blue'][y]!;
+    out.push(`${ws.join(' ')}\t${names[y]}`);
+  }
+  return out.join('\n') + '\n';
+}

@@ -10,7 +10,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Rng } from '../../../src/engine/index.js';
 import { BertModel } from '../../../src/models/bert/model.js';
 import { SequenceClassifier } from '../../../src/models/classifier.js';
 import { loadDan } from '../../../src/models/dan.js';
@@ -20,20 +19,7 @@ import { loadTokenizer } from '../../../src/text/tokenizer.js';
 import { compressModel } from '../../../src/train/compress/compress.js';
 import { runCli } from '../../cli/inProcess.js';
 import { withTempDir } from '../../io/tempDir.js';
-import { tinyConfig, VOCAB } from '../fixtures.js';
-
-/** Labelled rows whose class shows in one colour word among noise words (as in test/cli/compress.test.ts). */
-function rows(n: number, seed: number, names = ['c0', 'c1', 'c2']): string {
-  const rng = new Rng(seed);
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const y = rng.int(3);
-    const ws = Array.from({ length: 5 + rng.int(6) }, () => `w${rng.int(200)}`);
-    ws[rng.int(ws.length)] = ['red', 'green', 'blue'][y]!;
-    out.push(`${ws.join(' ')}\t${names[y]}`);
-  }
-  return out.join('\n') + '\n';
-}
+import { colourRows as rows, tinyConfig, VOCAB } from '../fixtures.js';
 
 async function ok(argv: string[]): Promise<string> {
   const r = await runCli(argv);
