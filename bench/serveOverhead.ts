@@ -14,7 +14,12 @@
  *     back: model + two thread hops), `model` (the worker's time in the model), `queue`;
  *   - **server overhead = server total p50 - model p50** (and its ratio to model p50; target < 0.10);
  *   - floor: a bare fastify route (no schema, no worker, no model; it answers a canned predict-shaped
- *     body) on the same machine, same client: what loopback HTTP and fastify alone cost.
+ *     body) on the same machine, same client: what loopback HTTP and fastify alone cost;
+ *   - minimal: the least any Node server adds to this model here: raw node:http, one process, the
+ *     same model loaded the same way, JSON.parse, predict, JSON.stringify, write; no framework,
+ *     validation, queue, metrics or worker. Its `total` (request head parsed -> answer written) minus
+ *     its own `model` per request is what a server cannot avoid on this machine (the caches and
+ *     branch predictors the model run leaves cold, the timer and socket calls).
  * The client is a raw keep-alive socket (no HTTP library on the client side), one request in flight.
  * The three are interleaved text by text (model, server, floor; order rotated each round), so they
  * share the machine's load; figures are medians over rounds. Also `in_request_overhead_p50`: p50 of
@@ -151,6 +156,32 @@ await app.listen({ host: '127.0.0.1', port: 0 });
 console.log(JSON.stringify({ url: 'http://127.0.0.1:' + app.server.address().port }));
 `;
 
+/** The minimal server around the model (see the header); args: compiled repo root, model dir. */
+const MINIMAL = `
+import http from 'node:http';
+const [root, dir] = process.argv.slice(1);
+const { loadServedModel, warmUp, topK } = await import(root + '/dist/src/serve/servedModel.js');
+const { getBackend } = await import(root + '/dist/src/engine/index.js');
+getBackend().setThreads(1);
+const model = await loadServedModel(dir);
+warmUp(model);
+const server = http.createServer((req, res) => {
+  const t0 = performance.now();
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const { text } = JSON.parse(Buffer.concat(chunks).toString());
+    const t1 = performance.now();
+    const r = model.predict([text], ['classify']);
+    const m = performance.now() - t1;
+    const body = JSON.stringify({ model: 'm', version: 1, results: r.map((x) => ({ classify: topK(x.classify, 1) })) });
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'server-timing': 'model;dur=' + m.toFixed(3) + ', total;dur=' + (performance.now() - t0).toFixed(3) });
+    res.end(body);
+  });
+});
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: 'http://127.0.0.1:' + server.address().port })));
+`;
+
 // ---- overhead
 function timing(r: Reply, path: string): Record<string, number> {
   if (r.status !== 200) throw new Error(`${path}: ${r.status} ${r.body}`);
@@ -161,14 +192,16 @@ function timing(r: Reply, path: string): Record<string, number> {
  * One round: for each text, the model in this process, a request to the server and one to the floor,
  * one after another (order rotated per round), so the three see the same machine load.
  */
-async function round(model: Awaited<ReturnType<typeof loadServedModel>>, servers: { suffix: string; url: string }[], helloUrl: string, texts: readonly string[], n: number, rotate: number): Promise<Record<string, number>> {
+async function round(model: Awaited<ReturnType<typeof loadServedModel>>, servers: { suffix: string; url: string }[], helloUrl: string, minimalUrl: string, texts: readonly string[], n: number, rotate: number): Promise<Record<string, number>> {
   const path = '/v1/models/m/predict';
   const serves = servers.map((x) => connect(x.url));
   const hello = connect(helloUrl);
-  await Promise.all([...serves.map((x) => x.ready), hello.ready]);
+  const minimal = connect(minimalUrl);
+  await Promise.all([...serves.map((x) => x.ready), hello.ready, minimal.ready]);
   const m: number[] = [];
   const ss: { client: number; t: Record<string, number> }[][] = servers.map(() => []);
   const h: { client: number; t: Record<string, number> }[] = [];
+  const mm: { client: number; t: Record<string, number> }[] = [];
   try {
     const steps = [
       async (text: string) => {
@@ -186,14 +219,20 @@ async function round(model: Awaited<ReturnType<typeof loadServedModel>>, servers
         const r = await hello.post(path, JSON.stringify({ text }));
         h.push({ client: performance.now() - t0, t: timing(r, path) });
       },
+      async (text: string) => {
+        const t0 = performance.now();
+        const r = await minimal.post(path, JSON.stringify({ text }));
+        mm.push({ client: performance.now() - t0, t: timing(r, path) });
+      },
     ];
     for (let i = 0; i < 10; i++) for (const f of steps) await f(texts[i]!);
-    m.length = h.length = 0;
+    m.length = h.length = mm.length = 0;
     for (const s of ss) s.length = 0;
     for (let i = 0; i < n; i++) for (let k = 0; k < steps.length; k++) await steps[(k + rotate) % steps.length]!(texts[i % texts.length]!);
   } finally {
     for (const x of serves) x.close();
     hello.close();
+    minimal.close();
   }
   const row: Record<string, number> = { model_p50: p50(m) };
   servers.forEach(({ suffix: w }, k) => {
@@ -211,6 +250,11 @@ async function round(model: Awaited<ReturnType<typeof loadServedModel>>, servers
   });
   row.floor_total_p50 = p50(h.map((x) => x.t.total!));
   row.floor_client_p50 = p50(h.map((x) => x.client));
+  row.minimal_total_p50 = p50(mm.map((x) => x.t.total!));
+  row.minimal_model_p50 = p50(mm.map((x) => x.t.model!));
+  row.minimal_client_p50 = p50(mm.map((x) => x.client));
+  row.minimal_in_request_overhead_p50 = p50(mm.map((x) => x.t.total! - x.t.model!));
+  row.minimal_overhead_ratio = (row.minimal_total_p50 - row.model_p50!) / row.model_p50!;
   return row;
 }
 
@@ -224,15 +268,16 @@ async function overhead(shape: 'small' | 'base', texts: readonly string[], n: nu
   const serves = await Promise.all(workers.map((w) => startChild(serveArgs({ m: dir }, ['--workers', w]))));
   const servers = serves.map((c, k) => ({ suffix: workers.length > 1 ? `_w${workers[k]}` : '', url: c.url }));
   const hello = await startChild(['--input-type=module', '-e', HELLO]);
+  const minimal = await startChild(['--input-type=module', '-e', MINIMAL, repoRoot, dir]);
   const rows: Record<string, number>[] = [];
   try {
     for (let r = 0; r < rounds; r++) {
-      const row = await round(model, servers, hello.url, texts, n, r);
+      const row = await round(model, servers, hello.url, minimal.url, texts, n, r);
       log(`${shape} round ${r + 1}: ${JSON.stringify(Object.fromEntries(Object.entries(row).map(([k, v]) => [k, r3(v)])))}`);
       rows.push(row);
     }
   } finally {
-    await Promise.all([...serves.map(stopChild), stopChild(hello)]);
+    await Promise.all([...serves.map(stopChild), stopChild(hello), stopChild(minimal)]);
   }
   const med = Object.fromEntries(Object.keys(rows[0]!).map((k) => [k, r3(median(rows.map((x) => x[k]!)))]));
   return { requests_per_round: n, rounds: rows.map((x) => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, r3(v)]))), median: med };
