@@ -111,15 +111,17 @@ export class DanRuntime implements LogitsModel {
     const t = this.info.table;
     let pqCodes: Uint8Array | Int32Array | undefined, pqBooks: Float32Array | undefined;
     let normCodes: Uint8Array | undefined, normBook: Float32Array | undefined;
-    if (t.kind === 'pq') {
+    // Norm-quantised (--qnorm): the kernel scales row id by normBook[normCodes[id]], one byte a
+    // row (tableReader has checked every code against the book already). slimtext writes u8
+    // norm codes; wider ones that do not fit a byte stay with the plain-JS reader.
+    const nc = t.kind === 'pq' && t.qnorm ? c.tensor('embeddings.norm_codes') : undefined;
+    const nb = nc ? c.floats('embeddings.norm_book') : undefined;
+    if (t.kind === 'pq' && (!nc || nc instanceof Uint8Array || nb!.length <= 256)) {
       pqCodes = c.tensor('embeddings.codes') as Uint8Array | Int32Array;
       pqBooks = c.floats('embeddings.codebooks');
-      if (t.qnorm) {
-        // Norm-quantised (--qnorm): the kernel scales row id by normBook[normCodes[id]], one byte a
-        // row (tableReader has checked every code against the book already).
-        const nc = c.tensor('embeddings.norm_codes');
+      if (nc) {
         normCodes = nc instanceof Uint8Array ? nc : Uint8Array.from(nc);
-        normBook = c.floats('embeddings.norm_book');
+        normBook = nb;
       }
     }
     const sizes = { w1: this.w1?.byteLength ?? 0, b1: this.b1?.byteLength ?? 0, w2: this.w2.byteLength, b2: this.b2.byteLength, ids: CHUNK * 4, acc: dim * 4, hid: Math.max(1, hidden) * 4, out: this.numLabels * 4 };

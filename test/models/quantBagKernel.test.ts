@@ -20,10 +20,13 @@ function table(rows: number, dim: number, bits: QuantBits, seed: number, expande
   return expanded ? new QuantTable(rows, dim, bits, t.q, t.scaleBias, { expanded: true }) : t;
 }
 
-/** Bags of random ids: empty ones, one-id ones, repeats, one long bag. */
+/**
+ * Bags of random ids: empty ones, one-id ones, repeats, long ones (a 3,000-word text makes ~9,000
+ * ids: long sums must not lose more than the dequantise-then-bag path did).
+ */
 function bags(rows: number, seed: number): { ids: Int32Array; offsets: Int32Array } {
   const rng = new Rng(seed);
-  const sizes = [3, 0, 1, 7, 0, 2, 400, 5, 1, 0];
+  const sizes = [3, 0, 1, 7, 0, 2, 400, 5, 1, 0, 9000];
   const offsets = new Int32Array(sizes.length + 1);
   sizes.forEach((n, b) => (offsets[b + 1] = offsets[b]! + n));
   const ids = Int32Array.from({ length: offsets[sizes.length]! }, () => rng.int(rows));
@@ -71,8 +74,10 @@ describe('quantBagMean agrees with the reference, the old path and across backen
           const want = new Float32Array(nBags * dim);
           refBackend.quantBagMean(nBags, dim, bits, rows, t.q, t.scaleBias, ids, offsets, want);
           const where = `${name} int${bits} ${rows} x ${dim}`;
-          assert.ok(maxRel(got, want) < 1e-5, `${where}: vs reference ${maxRel(got, want)}`);
-          assert.ok(maxRel(got, withBackend(backend, () => viaRows(backend, t, nBags, ids, offsets))) < 1e-5, `${where}: vs dequantise + bag`);
+          const old = withBackend(backend, () => viaRows(backend, t, nBags, ids, offsets));
+          // No further from the (f64) reference than the old path, long bags included.
+          assert.ok(maxRel(got, want) <= 1.25 * maxRel(old, want) + 1e-7, `${where}: vs reference ${maxRel(got, want)}, the old path ${maxRel(old, want)}`);
+          assert.ok(maxRel(got, old) < 1e-5, `${where}: vs dequantise + bag`);
           for (const b of [1, 4, 9]) for (let j = 0; j < dim; j++) assert.equal(got[b * dim + j], 0, `${where}: empty bag ${b}`);
           // A window of bags whose offsets start inside ids (a sliced batch).
           const w = offsets.subarray(3, 8);
