@@ -7,7 +7,9 @@
  * DIR holds the models bench/compress.ts --part dan writes: dan (dense), prune-pq-joint,
  * prune-pq-joint-qnorm (if present), prune-int4-retrain. `pq (expanded path)` is the PQ model with
  * its codes widened to 32 bits, which sends its lookups down the path the fused kernel replaced
- * (codeword ids expanded in JS, then the plain embedding bag): the before/after of the kernel.
+ * (codeword ids expanded in JS, then the plain embedding bag): the before/after of the kernel;
+ * `int4 (expanded path)` likewise is the int4 model on the path the fused quantBagMean replaced
+ * (every looked-up row dequantised, then a second bag pass).
  * Each round times every model once on the same test texts, one text at a time through
  * DanPredictor, one thread (texts_per_s: inference as a caller sees it, featurising included),
  * then the table alone: all the texts' bags averaged in one bagMeanInto call, five times
@@ -19,6 +21,7 @@ import { join } from 'node:path';
 import { getBackend } from '../src/engine/index.js';
 import { loadAnyModel, isDan } from '../src/models/anyModel.js';
 import { CodesTable } from '../src/models/tables/codes.js';
+import { QuantTable } from '../src/models/tables/quantized.js';
 import { readSplit } from '../src/train/tasks/taskData.js';
 import type { Dan } from '../src/models/dan.js';
 
@@ -48,6 +51,13 @@ models.push(['int4', await load('prune-int4-retrain')]);
   const wide = new CodesTable(t.kind, t.rows, t.dim, t.books, t.words, Int32Array.from(t.codes), t.codebooks.data);
   (slow.model as unknown as { embeddings: unknown }).embeddings = wide;
   models.push(['pq (expanded path)', slow]);
+}
+{
+  // int4 down the path the fused quantBagMean replaced (dequantise every row, then a bag pass).
+  const slow = await load('prune-int4-retrain');
+  const t = slow.model.embeddings as unknown as QuantTable;
+  (slow.model as unknown as { embeddings: unknown }).embeddings = new QuantTable(t.rows, t.dim, t.bits, t.q, t.scaleBias, { expanded: true });
+  models.push(['int4 (expanded path)', slow]);
 }
 const preds = models.map(([name, dan]) => [name, dan.predictor()] as const);
 const sink = new Float32Array(1);

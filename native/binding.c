@@ -481,6 +481,32 @@ static napi_value dequant_gather(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value quant_bag_mean(napi_env env, napi_callback_info info) {
+  ARGS("quantBagMean", 9);
+  int64_t lq, ls, li, lf, lo;
+  const int64_t nBags = st_arg_size(&a, 0, "nBags", SIZE_MAX_I32 - 1);
+  const int64_t dim = st_arg_size(&a, 1, "dim", SIZE_MAX_JS);
+  const int64_t bits = st_arg_size(&a, 2, "bits", 8);
+  const int64_t rows = st_arg_size(&a, 3, "rows", SIZE_MAX_JS);
+  const int32_t *q = st_arg_i32(&a, 4, "q", &lq);
+  const float *sb = st_arg_f32(&a, 5, "scaleBias", &ls, 0);
+  const int32_t *ids = st_arg_i32(&a, 6, "ids", &li);
+  const int32_t *offsets = st_arg_i32(&a, 7, "offsets", &lf);
+  float *out = st_arg_f32(&a, 8, "out", &lo, 0);
+  if (!a.failed && bits != 8 && bits != 4) st_fail(&a, 'R', "bits must be 8 or 4, got %lld", (long long)bits);
+  if (!a.failed && (dim * bits) % 32 != 0)
+    st_fail(&a, 'R', "dim %lld x %lld bits is not a whole number of 32-bit words", (long long)dim, (long long)bits);
+  st_need(&a, "q", lq, st_mul(rows, dim * bits / 32));
+  st_need(&a, "scaleBias", ls, st_mul(rows, 2));
+  st_need(&a, "offsets (nBags + 1 entries)", lf, nBags + 1);
+  st_need(&a, "out", lo, st_mul(nBags, dim));
+  check_offsets(&a, offsets, nBags, "ids", li);
+  if (!a.failed) check_ids(&a, "id", ids, offsets[0], offsets[nBags], rows, "a table");
+  if (a.failed) return NULL;
+  st_quant_bag_mean((int)bits, nBags, dim, (const uint32_t *)q, sb, ids, offsets, out);
+  return NULL;
+}
+
 /* Shared checks of the codes-table kernels: sizes, codes within [0, K), ids and offsets. Returns
  * the sub-vector width (0 on failure). */
 static int64_t check_codes(StArgs *a, int kind, int64_t nBags, int64_t dim, int64_t rows, int64_t M, int64_t K,
@@ -909,6 +935,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       FN("embeddingBagMean", embedding_bag_mean),
       FN("embeddingBagMeanBackward", embedding_bag_mean_backward),
       FN("dequantGather", dequant_gather),
+      FN("quantBagMean", quant_bag_mean),
       FN("codesBagMean", codes_bag_mean),
       FN("codesBagMeanBackward", codes_bag_mean_backward),
       FN("nearestCentroids", nearest_centroids),

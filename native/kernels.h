@@ -70,6 +70,11 @@ void st_dequant_gather(int64_t n, int64_t dim, int bits, const uint32_t *q, cons
                        const int32_t *ids, float *out);
 void st_embedding_bag_mean_backward(int64_t nBags, int64_t dim, const int32_t *offsets,
                                     const int32_t *slot, const float *dy, float *gradRows);
+/* out[b] = mean over ids[offsets[b] .. offsets[b+1]) of the dequantised rows (codes as
+ * st_dequant_gather reads them), without writing the rows out. No backward: the codes and scales
+ * are frozen (a model holding such a table trains its other parameters only). */
+void st_quant_bag_mean(int bits, int64_t nBags, int64_t dim, const uint32_t *q, const float *scaleBias,
+                       const int32_t *ids, const int32_t *offsets, float *out);
 
 /* ------------------------------------------------------------ codes.c */
 /* Bag means straight from PQ (kind 0) / additive (kind 1) codes, one byte a code; rowScale may be

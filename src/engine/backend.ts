@@ -151,6 +151,14 @@ export interface Backend {
    * Throws on an id outside [0, rows).
    */
   dequantGather(n: number, dim: number, bits: number, rows: number, q: I32, scaleBias: F32, ids: I32, out: F32): void;
+  /**
+   * Bag means straight from a row-wise quantised table (codes as dequantGather reads them), no
+   * rows written out: out[b, :] = mean over ids[offsets[b] .. offsets[b+1]) of
+   * scaleBias[2 id] * code(id, :) + scaleBias[2 id + 1] (an empty bag gives zeros). Throws on an
+   * id outside [0, rows). No backward: int8 / int4 codes and scales are frozen, a model holding
+   * such a table trains its other parameters only (QuantTable).
+   */
+  quantBagMean(nBags: number, dim: number, bits: number, rows: number, q: I32, scaleBias: F32, ids: I32, offsets: I32, out: F32): void;
 
   /**
    * Bag means straight from a table of one-byte codes (no expanded rows): kind 0 = product

@@ -12,7 +12,7 @@
  *   - n-grams are looked up by their fastText hash (computed word by word anyway, for buckets) in
  *     an open-addressing table of typed arrays, each hit confirmed against the n-gram's string
  *     char by char, so the lookup stays exact (no fingerprints, no joined strings);
- *   - the dense layers, and the rows of a PQ table, run in a small WebAssembly SIMD kernel
+ *   - the dense layers, and the rows of a PQ table (norm-quantised or not), run in a small WebAssembly SIMD kernel
  *     (assembly/index.ts, inlined) over the model's tensors laid out once at load; where
  *     WebAssembly SIMD is missing the same steps run in plain JS.
  */
@@ -42,6 +42,8 @@ export class DanRuntime implements LogitsModel {
   readonly numLabels: number;
   /** Whether the WebAssembly kernel runs this model. */
   readonly wasm: boolean;
+  /** Whether the kernel also sums the table's rows (PQ tables, norm-quantised or not); else a JS reader does. */
+  readonly tableInKernel: boolean;
   private readonly ngrams: string[];
   private readonly slotId: Int32Array;
   private readonly slotHash: Int32Array;
@@ -59,7 +61,7 @@ export class DanRuntime implements LogitsModel {
   private norm = '';
   private ids: Int32Array;
   private k: Kernel | undefined;
-  private pq: { codes: number; wide: number; books: number; M: number; K: number; sub: number } | undefined;
+  private pq: { codes: number; wide: number; books: number; M: number; K: number; sub: number; ncodes: number; nbook: number } | undefined;
   private ptr = { w1: 0, b1: 0, w2: 0, b2: 0, ids: 0, acc: 0, hid: 0, out: 0 };
   private accF32!: Float32Array;
   private hidF32!: Float32Array;
@@ -99,6 +101,7 @@ export class DanRuntime implements LogitsModel {
     this.k = opts.wasm === false ? undefined : kernel();
     this.wasm = this.k !== undefined;
     if (this.k) this.layOut(c);
+    this.tableInKernel = this.pq !== undefined;
   }
 
   /** Copies the dense layers (and a PQ table) into the kernel's memory; views on it. */
@@ -107,13 +110,22 @@ export class DanRuntime implements LogitsModel {
     const { dim, hidden } = this.info;
     const t = this.info.table;
     let pqCodes: Uint8Array | Int32Array | undefined, pqBooks: Float32Array | undefined;
-    // Norm-quantised PQ (--qnorm) scales each row: the plain-JS reader below does it, the kernel does not.
-    if (t.kind === 'pq' && !t.qnorm) {
+    let normCodes: Uint8Array | undefined, normBook: Float32Array | undefined;
+    // Norm-quantised (--qnorm): the kernel scales row id by normBook[normCodes[id]], one byte a
+    // row (tableReader has checked every code against the book already). slimtext writes u8
+    // norm codes; wider ones that do not fit a byte stay with the plain-JS reader.
+    const nc = t.kind === 'pq' && t.qnorm ? c.tensor('embeddings.norm_codes') : undefined;
+    const nb = nc ? c.floats('embeddings.norm_book') : undefined;
+    if (t.kind === 'pq' && (!nc || nc instanceof Uint8Array || nb!.length <= 256)) {
       pqCodes = c.tensor('embeddings.codes') as Uint8Array | Int32Array;
       pqBooks = c.floats('embeddings.codebooks');
+      if (nc) {
+        normCodes = nc instanceof Uint8Array ? nc : Uint8Array.from(nc);
+        normBook = nb;
+      }
     }
     const sizes = { w1: this.w1?.byteLength ?? 0, b1: this.b1?.byteLength ?? 0, w2: this.w2.byteLength, b2: this.b2.byteLength, ids: CHUNK * 4, acc: dim * 4, hid: Math.max(1, hidden) * 4, out: this.numLabels * 4 };
-    const extra = (pqCodes?.byteLength ?? 0) + (pqBooks?.byteLength ?? 0) + 64;
+    const extra = [pqCodes, pqBooks, normCodes, normBook].reduce((a, x) => a + align16(x?.byteLength ?? 0), 64);
     let at = k.reserve(Object.values(sizes).reduce((a, b) => a + align16(b), 0) + extra);
     const place = (bytes: number) => {
       const p = at;
@@ -124,7 +136,14 @@ export class DanRuntime implements LogitsModel {
     if (pqCodes && pqBooks) {
       const codes = place(pqCodes.byteLength), books = place(pqBooks.byteLength);
       const M = t.books!, K = t.words!;
-      this.pq = { codes, wide: pqCodes instanceof Int32Array ? 1 : 0, books, M, K, sub: dim / M };
+      let ncodes = 0, nbook = 0;
+      if (normCodes && normBook) {
+        ncodes = place(normCodes.byteLength);
+        nbook = place(normBook.byteLength);
+        k.u8().set(normCodes, ncodes);
+        k.f32().set(normBook, nbook / 4);
+      }
+      this.pq = { codes, wide: pqCodes instanceof Int32Array ? 1 : 0, books, M, K, sub: dim / M, ncodes, nbook };
       k.u8().set(new Uint8Array(pqCodes.buffer, pqCodes.byteOffset, pqCodes.byteLength), codes);
       k.u8().set(new Uint8Array(pqBooks.buffer, pqBooks.byteOffset, pqBooks.byteLength), books);
     }
@@ -208,7 +227,7 @@ export class DanRuntime implements LogitsModel {
   private addIds(m: number): void {
     const pq = this.pq;
     if (pq) {
-      this.k!.pqAdd(pq.codes, pq.wide, pq.books, this.ptr.ids, m, pq.M, pq.K, pq.sub, this.ptr.acc);
+      this.k!.pqAdd(pq.codes, pq.wide, pq.books, this.ptr.ids, m, pq.M, pq.K, pq.sub, pq.ncodes, pq.nbook, this.ptr.acc);
       return;
     }
     for (let i = 0; i < m; i++) this.addRow(this.ids[i]!, this.acc);

@@ -2,7 +2,7 @@
  * The runtime's WebAssembly kernel (assembly/index.ts, inlined as base64 in kernelBytes.ts): one
  * instance, with its own memory, per loaded model. Compiled once per page or process, and only
  * where the engine validates it (WebAssembly with SIMD); elsewhere `kernel()` says undefined and
- * the model runs in plain JS. The module is under 1 KB, so compiling it synchronously is allowed
+ * the model runs in plain JS. The module is about 1 KB, so compiling it synchronously is allowed
  * on a browser's main thread too (the limit there is 4 KB).
  */
 import { KERNEL_WASM } from './kernelBytes.js';
@@ -13,7 +13,8 @@ export interface Kernel {
   u8(): Uint8Array;
   f32(): Float32Array;
   matvec(w: number, b: number, x: number, y: number, rows: number, cols: number): void;
-  pqAdd(codes: number, wide: number, books: number, ids: number, n: number, M: number, K: number, sub: number, acc: number): void;
+  /** ncodes, nbook: a norm-quantised table's per-row u8 norm codes and f32 norm book, or 0, 0. */
+  pqAdd(codes: number, wide: number, books: number, ids: number, n: number, M: number, K: number, sub: number, ncodes: number, nbook: number, acc: number): void;
   crc32(tables: number, data: number, len: number, crc: number): number;
 }
 

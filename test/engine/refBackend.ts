@@ -223,6 +223,20 @@ export const refBackend: Backend = {
     }
   },
 
+  quantBagMean(nBags, dim, bits, rows, q, scaleBias, ids, offsets, out) {
+    const row = new Float32Array(dim);
+    for (let b = 0; b < nBags; b++) {
+      const lo = offsets[b], hi = offsets[b + 1];
+      const acc = new Float64Array(dim);
+      for (let k = lo; k < hi; k++) {
+        refBackend.dequantGather(1, dim, bits, rows, q, scaleBias, ids.subarray(k, k + 1), row);
+        for (let j = 0; j < dim; j++) acc[j] += row[j];
+      }
+      const cnt = hi - lo;
+      for (let j = 0; j < dim; j++) out[b * dim + j] = cnt > 0 ? acc[j] / cnt : 0;
+    }
+  },
+
   codesBagMean(kind, nBags, dim, rows, books, words, codes, codebooks, rowScale, ids, offsets, out) {
     const sub = kind === 0 ? dim / books : dim;
     for (let b = 0; b < nBags; b++) {

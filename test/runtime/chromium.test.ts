@@ -1,7 +1,7 @@
 /**
- * The browser example in real headless Chromium: the page loads a bundle (a DAN student and a
- * BERT classifier), and its predictions, of every test text and of what is typed into the box,
- * equal Node's runtime predictions. A screenshot of the page is kept in test-artifacts/.
+ * The browser example in real headless Chromium: the page loads a bundle (a DAN student over an
+ * int8 table, one over a norm-quantised PQ table, and a BERT classifier), and its predictions, of
+ * every test text and of what is typed into the box, equal Node's runtime predictions. A screenshot of the page is kept in test-artifacts/.
  * Skips (saying why) when /usr/bin/chromium is missing.
  */
 import { test } from 'node:test';
@@ -22,6 +22,8 @@ test('the browser example predicts in headless Chromium exactly as Node does', {
   assert.ok(existsSync(RUNTIME), `${RUNTIME} is missing: build it with npm run build:runtime (npm test does)`);
   const bundles = {
     'dan.slim': encodeSlimBundle(await loadAnyModel(await danFolder('int8'))),
+    // Norm-quantised PQ: its rows are summed, scaled, in the runtime's kernel.
+    'dan-qnorm.slim': encodeSlimBundle(await loadAnyModel(await danFolder('pq-qnorm'))),
     'bert.slim': encodeSlimBundle(await loadAnyModel(await tinyTransformerFolder('cls'))),
   };
   const server = await serve('.', bundles);

@@ -32,7 +32,7 @@ const KERNELS: readonly (keyof NativeAddon)[] = [
   'threads', 'setThreads', 'gemm', 'binary', 'copyStrided', 'unary', 'unaryBackward', 'axpby', 'fill',
   'sum', 'dot', 'sumSquares', 'allFinite', 'softmax', 'softmaxBackward', 'logSoftmax',
   'logSoftmaxBackward', 'layerNorm', 'layerNormBackward', 'gather', 'indexAdd', 'embeddingBagMean',
-  'embeddingBagMeanBackward', 'dequantGather', 'dropout', 'adam', 'adamRows',
+  'embeddingBagMeanBackward', 'dequantGather', 'quantBagMean', 'dropout', 'adam', 'adamRows',
   'codesBagMean', 'codesBagMeanBackward', 'nearestCentroids',
 ];
 

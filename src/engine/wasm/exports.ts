@@ -33,6 +33,7 @@ export interface KernelExports {
   embeddingBagMeanBackward(nBags: number, dim: number, offsets: number, slot: number, dy: number, gradRows: number): void;
   indexAdd(n: number, dim: number, src: number, slot: number, alpha: number, dst: number): void;
   dequantRows(n: number, dim: number, bits: number, q: number, sb: number, out: number): void;
+  quantBagMean(nBags: number, dim: number, bits: number, q: number, sb: number, offsets: number, acc: number, out: number): void;
   codesBagMean(kind: number, nBags: number, dim: number, M: number, K: number, books: number, codes: number, scale: number, offsets: number, out: number): void;
   codesBagMeanBackward(kind: number, nBags: number, dim: number, M: number, K: number, codes: number, scale: number, offsets: number, dy: number, grad: number): void;
   nearestCentroids(n: number, d: number, K: number, x: number, c: number, cn: number, out: number): void;

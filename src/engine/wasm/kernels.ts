@@ -568,6 +568,41 @@ export class WasmBackend implements Backend {
     }
   }
 
+  quantBagMean(nBags: number, dim: number, bits: number, rows: number, q: I32, scaleBias: F32, ids: I32, offsets: I32, out: F32): void {
+    const k = 'quantBagMean';
+    counts(k, { nBags, dim, rows });
+    if (bits !== 8 && bits !== 4) throw new OpError(k, `bits must be 8 or 4, got ${bits}`);
+    if ((dim * bits) % 32 !== 0) throw new OpError(k, `dim ${dim} x ${bits} bits is not a whole number of 32-bit words`);
+    const words = (dim * bits) / 32;
+    ints(k, 'q', q, rows * words, `${rows} rows x ${words} words`);
+    floats(k, 'scaleBias', scaleBias, rows * 2);
+    ints(k, 'offsets', offsets, nBags + 1);
+    ints(k, 'ids', ids, 0);
+    floats(k, 'out', out, nBags * dim);
+    if (nBags === 0 || dim === 0) return;
+    this.checkOffsetsIn(k, nBags, offsets, ids.length);
+    this.checkIdsIn(k, ids, offsets[0], offsets[nBags] - offsets[0], rows, 'rows');
+    const ar = this.arena;
+    // Each occurrence's code row (dim*bits/32 words, 8x smaller than its floats for int4) and its
+    // scale/bias pair are copied in; the kernel sums them into the bag means.
+    forBagChunks(nBags, offsets, dim, (b0, b1) => {
+      const lo = offsets[b0], cnt = offsets[b1] - lo, nb = b1 - b0;
+      ar.reset();
+      const poff = ar.alloc(nb + 1), pq = ar.alloc(cnt * words), psb = ar.alloc(cnt * 2), pacc = ar.alloc(dim), pout = ar.alloc(nb * dim);
+      ar.commit(k);
+      ar.putI32(poff, offsets.subarray(b0), nb + 1);
+      const i32 = ar.i32, f = ar.f32, q0 = pq >>> 2, s0 = psb >>> 2;
+      for (let i = 0; i < cnt; i++) {
+        const id = ids[lo + i];
+        i32.set(q.subarray(id * words, (id + 1) * words), q0 + i * words);
+        f[s0 + 2 * i] = scaleBias[2 * id];
+        f[s0 + 2 * i + 1] = scaleBias[2 * id + 1];
+      }
+      this.x.quantBagMean(nb, dim, bits, pq, psb, poff, pacc, pout);
+      ar.get(pout, out.subarray(b0 * dim), nb * dim);
+    });
+  }
+
   codesBagMean(
     kind: number, nBags: number, dim: number, rows: number, books: number, words: number,
     codes: Uint8Array, codebooks: F32, rowScale: F32 | null, ids: I32, offsets: I32, out: F32,

@@ -1,9 +1,13 @@
 /**
  * Row-wise int8 / int4 scalar quantisation: each row keeps its own min and step, so a row of
  * small values loses no more than a row of large ones. The codes are frozen integers: a model
- * holding this table trains only its other parameters (compress --mode retrain).
+ * holding this table trains only its other parameters (compress --mode retrain), so a lookup is a
+ * constant on the tape and needs no backward. Lookups are the engine's fused quantBagMean (codes
+ * read and averaged straight into the bag, no rows written out); `expanded` keeps the path it
+ * replaced (dequantise every looked-up row, then a second bag pass) for the before/after in
+ * bench/tableSpeed.ts and the kernel's agreement test.
  */
-import { Tensor, embeddingBag, getBackend, type EmbeddingBagOptions, type Parameter } from '../../engine/index.js';
+import { Tensor, dropIds, embeddingBag, getBackend, type EmbeddingBagOptions, type Parameter } from '../../engine/index.js';
 import { OpError } from '../../errors.js';
 import type { TensorToWrite } from '../../io/safetensors.js';
 import { lookupByBags, unitOffsets, type EmbeddingTable, type TableSpec } from './table.js';
@@ -19,7 +23,7 @@ export class QuantTable implements EmbeddingTable {
    * `q` holds rows * dim*bits/32 words of packed codes (see backend dequantGather), `scaleBias`
    * rows * 2 floats.
    */
-  constructor(readonly rows: number, readonly dim: number, readonly bits: QuantBits, readonly q: Int32Array, readonly scaleBias: Float32Array) {
+  constructor(readonly rows: number, readonly dim: number, readonly bits: QuantBits, readonly q: Int32Array, readonly scaleBias: Float32Array, private readonly opts: { expanded?: boolean } = {}) {
     this.kind = bits === 8 ? 'int8' : 'int4';
     checkQuantShape(`--method ${this.kind}`, dim, bits);
     if (q.length !== (rows * dim * bits) / 32 || scaleBias.length !== rows * 2) {
@@ -55,11 +59,14 @@ export class QuantTable implements EmbeddingTable {
   }
 
   bagMean(ids: Int32Array, offsets: Int32Array, opts: EmbeddingBagOptions = {}): Tensor {
-    const n = ids.length;
-    const rowsOut = new Float32Array(n * this.dim);
-    getBackend().dequantGather(n, this.dim, this.bits, this.rows, this.q, this.scaleBias, ids, rowsOut);
-    // No trainable values: the bag of the dequantised rows is a constant on the tape.
-    return embeddingBag(new Tensor(rowsOut, [n, this.dim]), this.iotaOf(n), offsets, opts);
+    if (this.opts.expanded) return this.bagMeanExpanded(ids, offsets, opts);
+    const p = opts.dropIds ?? 0;
+    if (p > 0) ({ ids, offsets } = dropIds(ids, offsets, p, opts.seed));
+    const nBags = offsets.length - 1;
+    const out = new Float32Array(nBags * this.dim);
+    getBackend().quantBagMean(nBags, this.dim, this.bits, this.rows, this.q, this.scaleBias, ids, offsets, out);
+    // No trainable values: the bag is a constant on the tape.
+    return new Tensor(out, [nBags, this.dim]);
   }
 
   lookup(ids: Int32Array): Tensor {
@@ -67,14 +74,8 @@ export class QuantTable implements EmbeddingTable {
   }
 
   bagMeanInto(nBags: number, ids: Int32Array, offsets: Int32Array, out: Float32Array): void {
-    const n = offsets[nBags]! - offsets[0]!;
-    const lo = offsets[0]!;
-    if (this.scratch.length < n * this.dim) this.scratch = new Float32Array(Math.max(n, 64) * 2 * this.dim);
-    const be = getBackend();
-    be.dequantGather(n, this.dim, this.bits, this.rows, this.q, this.scaleBias, ids.subarray(lo, lo + n), this.scratch);
-    // Rows were gathered in id order, so bag b's rows sit at offsets[b] - lo ..: shift the ids by lo.
-    const iota = this.iotaOf(offsets[nBags]!);
-    be.embeddingBagMean(nBags, this.dim, offsets[nBags]!, lo === 0 ? this.scratch : shiftRows(this.scratch, lo, this.dim), iota, offsets, out);
+    if (this.opts.expanded) return this.bagMeanIntoExpanded(nBags, ids, offsets, out);
+    getBackend().quantBagMean(nBags, this.dim, this.bits, this.rows, this.q, this.scaleBias, ids, offsets, out);
   }
 
   tensors(prefix: string): Map<string, TensorToWrite> {
@@ -98,6 +99,26 @@ export class QuantTable implements EmbeddingTable {
     for (let i = 0; i < this.rows; i++) ids[i] = i;
     getBackend().dequantGather(this.rows, this.dim, this.bits, this.rows, this.q, this.scaleBias, ids, out);
     return out;
+  }
+
+  /** The old path of bagMean: every looked-up row dequantised, then a bag over them. */
+  private bagMeanExpanded(ids: Int32Array, offsets: Int32Array, opts: EmbeddingBagOptions): Tensor {
+    const n = ids.length;
+    const rowsOut = new Float32Array(n * this.dim);
+    getBackend().dequantGather(n, this.dim, this.bits, this.rows, this.q, this.scaleBias, ids, rowsOut);
+    return embeddingBag(new Tensor(rowsOut, [n, this.dim]), this.iotaOf(n), offsets, opts);
+  }
+
+  /** The old path of bagMeanInto: the window's rows dequantised into scratch, then a bag pass. */
+  private bagMeanIntoExpanded(nBags: number, ids: Int32Array, offsets: Int32Array, out: Float32Array): void {
+    const n = offsets[nBags]! - offsets[0]!;
+    const lo = offsets[0]!;
+    if (this.scratch.length < n * this.dim) this.scratch = new Float32Array(Math.max(n, 64) * 2 * this.dim);
+    const be = getBackend();
+    be.dequantGather(n, this.dim, this.bits, this.rows, this.q, this.scaleBias, ids.subarray(lo, lo + n), this.scratch);
+    // Rows were gathered in id order, so bag b's rows sit at offsets[b] - lo ..: shift the ids by lo.
+    const iota = this.iotaOf(offsets[nBags]!);
+    be.embeddingBagMean(nBags, this.dim, offsets[nBags]!, lo === 0 ? this.scratch : shiftRows(this.scratch, lo, this.dim), iota, offsets, out);
   }
 
   private iotaOf(n: number): Int32Array {

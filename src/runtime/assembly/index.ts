@@ -1,5 +1,5 @@
 // The runtime's WebAssembly kernel (AssemblyScript, SIMD): the DAN's per-text arithmetic, i.e.
-// summing product-quantised table rows and the two dense layers. Profiling the plain-JS runtime
+// summing product-quantised table rows (norm-quantised ones too) and the two dense layers. Profiling the plain-JS runtime
 // on the CLINC150 student (BENCHMARKS.md "Shipping") put ~75% of a prediction in the dense layers
 // (200x200 + 150x200 multiply-adds in JS number loops); f32x4 does them several times faster.
 // Compiled by scripts/build-wasm.mjs and inlined into the runtime (src/runtime/kernelBytes.ts),
@@ -34,19 +34,33 @@ export function matvec(w: usize, b: usize, x: usize, y: usize, rows: i32, cols: 
 
 /**
  * acc[0..M*sub) += the product-quantised rows of ids[0..n): row id is, for each book m, codeword
- * codes[id * M + m] of book m (books: M x K x sub f32, codes: u8, or i32 when `wide`).
+ * codes[id * M + m] of book m (books: M x K x sub f32, codes: u8, or i32 when `wide`), times
+ * nbook[ncodes[id]] when ncodes is not 0 (norm-quantised PQ: u8 norm codes into nbook, f32).
  */
-export function pqAdd(codes: usize, wide: i32, books: usize, ids: usize, n: i32, M: i32, K: i32, sub: i32, acc: usize): void {
+export function pqAdd(codes: usize, wide: i32, books: usize, ids: usize, n: i32, M: i32, K: i32, sub: i32, ncodes: usize, nbook: usize, acc: usize): void {
   const s4 = sub & ~3;
   const bookBytes = <usize>K * <usize>sub * 4;
   for (let i = 0; i < n; i++) {
     const id = <usize>load<i32>(ids + <usize>i * 4);
     const row = id * <usize>M;
+    const s: f32 = ncodes ? load<f32>(nbook + <usize>load<u8>(ncodes + id) * 4) : 1;
+    const vs = f32x4.splat(s);
     for (let m = 0; m < M; m++) {
       const code = wide ? <usize>load<i32>(codes + (row + <usize>m) * 4) : <usize>load<u8>(codes + row + <usize>m);
       const src = books + <usize>m * bookBytes + code * <usize>sub * 4;
       const dst = acc + <usize>m * <usize>sub * 4;
       let j = 0;
+      if (ncodes) {
+        for (; j < s4; j += 4) {
+          const o = <usize>j * 4;
+          v128.store(dst + o, f32x4.add(v128.load(dst + o), f32x4.mul(vs, v128.load(src + o))));
+        }
+        for (; j < sub; j++) {
+          const o = <usize>j * 4;
+          store<f32>(dst + o, load<f32>(dst + o) + s * load<f32>(src + o));
+        }
+        continue;
+      }
       for (; j < s4; j += 4) {
         const o = <usize>j * 4;
         v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));

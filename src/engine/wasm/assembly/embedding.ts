@@ -162,3 +162,66 @@ export function dequantRows(n: i32, dim: i32, bits: i32, q: usize, sb: usize, ou
     }
   }
 }
+
+// Codes of one occurrence, 4 bytes (4 int8 codes, or 8 int4 codes as 4 low and 4 high nibbles), widened to f32x4.
+@inline
+function widen4(v: v128): v128 {
+  return f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v)));
+}
+
+/**
+ * out[b] = mean over occurrences k of bag b of s_k * code_k + b_k, without writing the rows out:
+ * occurrence k's packed codes (rowBytes = dim*bits/8, a multiple of 4) sit at
+ * q + (k - offsets[0]) * rowBytes, its scale and bias at sb + (k - offsets[0]) * 8. Each value
+ * is dequantised and added at once (summing the b's apart cancels badly on long bags: native
+ * embedding.c); int4 sums low and high nibbles apart into acc (dim floats of scratch) and
+ * interleaves them once a bag.
+ */
+export function quantBagMean(nBags: i32, dim: i32, bits: i32, q: usize, sb: usize, offsets: usize, acc: usize, out: usize): void {
+  const rowBytes = <usize>((dim * bits) >> 3);
+  const half = dim >> 1;
+  const base = load<i32>(offsets);
+  const nibble = i8x16.splat(15);
+  for (let b = 0; b < nBags; b++) {
+    const lo = load<i32>(offsets + (<usize>b << 2));
+    const hi = load<i32>(offsets + (<usize>(b + 1) << 2));
+    const o = out + ((<usize>b * <usize>dim) << 2);
+    const a = bits == 8 ? o : acc;
+    memory.fill(a, 0, <usize>dim << 2);
+    for (let k = lo; k < hi; k++) {
+      const i = <usize>(k - base);
+      const row = q + i * rowBytes;
+      const vs = f32x4.splat(load<f32>(sb + (i << 3)));
+      const vb = f32x4.splat(load<f32>(sb + (i << 3), 4));
+      if (bits == 8) {
+        for (let j = 0; j < dim; j += 4) {
+          const p = o + (<usize>j << 2);
+          v128.store(p, f32x4.add(v128.load(p), f32x4.add(f32x4.mul(vs, widen4(v128.load32_zero(row + <usize>j))), vb)));
+        }
+      } else {
+        for (let j = 0; j < half; j += 4) {
+          const v = v128.load32_zero(row + <usize>j);
+          const pe = acc + (<usize>j << 2), po = acc + (<usize>(half + j) << 2);
+          v128.store(pe, f32x4.add(v128.load(pe), f32x4.add(f32x4.mul(vs, widen4(v128.and(v, nibble))), vb)));
+          v128.store(po, f32x4.add(v128.load(po), f32x4.add(f32x4.mul(vs, widen4(i8x16.shr_u(v, 4))), vb)));
+        }
+      }
+    }
+    const inv: f32 = hi > lo ? <f32>1 / <f32>(hi - lo) : 0;
+    const vi = f32x4.splat(inv);
+    if (bits == 8) {
+      for (let j = 0; j < dim; j += 4) {
+        const p = o + (<usize>j << 2);
+        v128.store(p, f32x4.mul(v128.load(p), vi));
+      }
+    } else {
+      for (let j = 0; j < half; j += 4) {
+        const e = f32x4.mul(v128.load(acc + (<usize>j << 2)), vi);
+        const d = f32x4.mul(v128.load(acc + (<usize>(half + j) << 2)), vi);
+        const p = o + (<usize>(2 * j) << 2);
+        v128.store(p, i32x4.shuffle(e, d, 0, 4, 1, 5));
+        v128.store(p, i32x4.shuffle(e, d, 2, 6, 3, 7), 16);
+      }
+    }
+  }
+}
