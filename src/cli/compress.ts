@@ -42,7 +42,7 @@ export const command: Command = {
     'codes-steps': { type: 'string', default: String(d.codesSteps), help: 'codes, gumbel: optimisation steps of the code learner' },
     'kmeans-iters': { type: 'string', default: String(d.kmeansIters), help: 'k-means iterations' },
     'prune-keep': { type: 'string', default: String(d.pruneKeep), help: 'prune: n-grams to keep' },
-    'prune-by': { type: 'string', default: d.pruneBy, help: 'prune: norm or frequency' },
+    'prune-by': { type: 'string', default: d.pruneBy, help: 'prune: rank n-grams by norm, frequency, or gradient (their task importance on --train: |gradient . row| summed over one pass)' },
     'prune-buckets': { type: 'string', default: String(d.pruneBuckets), help: 'prune: hash buckets the dropped n-grams fall into (0: skipped)' },
     seed: { type: 'string', default: String(d.seed), help: 'seed of k-means and training' },
     out: { type: 'string', help: 'the compressed model folder' },
@@ -61,7 +61,7 @@ export const command: Command = {
     const mode = str(args, 'mode');
     if (mode !== undefined && !['posthoc', 'retrain', 'joint'].includes(mode)) throw new UsageError(`${NAME}: --mode must be posthoc, retrain or joint, got ${mode}`);
     const by = str(args, 'prune-by');
-    if (by !== 'norm' && by !== 'frequency') throw new UsageError(`${NAME}: --prune-by must be norm or frequency, got ${by}`);
+    if (by !== 'norm' && by !== 'frequency' && by !== 'gradient') throw new UsageError(`${NAME}: --prune-by must be norm, frequency or gradient, got ${by}`);
     const codesFit = str(args, 'codes-fit');
     if (codesFit !== 'gumbel' && codesFit !== 'kmeans') throw new UsageError(`${NAME}: --codes-fit must be gumbel or kmeans, got ${codesFit}`);
     const settings: CompressSettings = {

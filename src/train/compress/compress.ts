@@ -10,6 +10,7 @@ import type { Example, OpenOptions } from '../../data/index.js';
 import { loadAnyModel, isDan } from '../../models/anyModel.js';
 import { Dan } from '../../models/dan.js';
 import { withTable, pruneDan, type PruneInfo } from './prune.js';
+import { gradientImportance } from './importance.js';
 import { DEFAULT_SETTINGS, compressTable, parseMethods, type CompressSettings, type Method, type TableMethod } from './methods.js';
 import { INT8_LINEAR, applyInt8Linear, checkInt8Linear } from './int8Linear.js';
 import { DEFAULT_TRAIN, trainCompressed, type CompressTrainResult } from './train.js';
@@ -128,7 +129,8 @@ export async function compressModel(o: CompressOptions): Promise<CompressReport>
     accBefore = dev ? danAccuracy(dan, dev) : undefined;
     for (const m of tableMethods) {
       if (m === 'prune') {
-        ({ dan, info: prune } = pruneDan(dan, s));
+        if (s.pruneBy === 'gradient' && !train) throw new InputError('--prune-by', undefined, undefined, 'gradient ranks n-grams by their gradient signal on the task: give the labelled data with --train');
+        ({ dan, info: prune } = pruneDan(dan, s, s.pruneBy === 'gradient' ? gradientImportance(dan, train!, o.batchSize ?? DEFAULT_TRAIN.batchSize) : undefined));
         log(`pruned to ${prune.kept} n-grams (${prune.dropped} ${prune.fallout === 'bucket' ? `fall out to ${prune.buckets} buckets` : 'skipped'})`);
       } else {
         const d0 = dan;

@@ -2,10 +2,8 @@
  * k-means (Lloyd) for product quantisation and additive codes. The assignment step (distances
  * and their argmin, O(n K d)) is the backend's nearestCentroids kernel; like fastText's
  * productquantizer.cc the centroids are fitted on a seeded sample of at most `sample` points and
- * then every point is assigned once.
- *
- * Known shortfall: the centroid means (O(n d) a step, against the assignment's O(n K d)) are a
- * plain loop here.
+ * then every point is assigned once. The update step sums each cluster's (weighted) points with
+ * the backend's indexAdd kernel and scales the sums by the clusters' weights with axpby.
  */
 import { Rng, getBackend } from '../../engine/index.js';
 
@@ -42,21 +40,28 @@ export function kmeans(points: Float32Array, n: number, d: number, K: number, op
   // Start from K distinct sample points (k-means++ costs a pass per centroid; Lloyd's steps fix the rest).
   const c = new Float32Array(K * d);
   for (let k = 0; k < K; k++) c.set(x.subarray((k % take) * d, (k % take) * d + d), k * d);
+  const be = getBackend();
+  // The points times their weights, once: each step's cluster sums are then one indexAdd.
+  let xs = x;
+  if (w) {
+    xs = new Float32Array(take * d);
+    for (let i = 0; i < take; i++) be.axpby(d, xw[i]!, x.subarray(i * d, i * d + d), 0, xs.subarray(i * d, i * d + d));
+  }
   const assign = new Int32Array(take);
+  const sums = new Float32Array(K * d), counts = new Float64Array(K);
   for (let it = 0; it < (opts.iters ?? 15); it++) {
     nearest(x, take, d, c, K, assign);
-    const sums = new Float64Array(K * d), counts = new Float64Array(K);
-    for (let i = 0; i < take; i++) {
-      const a = assign[i]!, wi = xw[i]!;
-      counts[a]! += wi;
-      for (let j = 0; j < d; j++) sums[a * d + j]! += wi * x[i * d + j]!;
-    }
+    sums.fill(0);
+    counts.fill(0);
+    be.indexAdd(take, d, xs, assign, 1, sums);
+    for (let i = 0; i < take; i++) counts[assign[i]!]! += xw[i]!;
     for (let k = 0; k < K; k++) {
+      const ck = c.subarray(k * d, k * d + d);
       if (counts[k] === 0) {
         // An empty cluster takes a random point (fastText splits the largest; either keeps K in use).
         const i = rng.int(take);
-        c.set(x.subarray(i * d, i * d + d), k * d);
-      } else for (let j = 0; j < d; j++) c[k * d + j] = sums[k * d + j]! / counts[k]!;
+        ck.set(x.subarray(i * d, i * d + d));
+      } else be.axpby(d, 1 / counts[k]!, sums.subarray(k * d, k * d + d), 0, ck);
     }
   }
   // Assign every point, in chunks.

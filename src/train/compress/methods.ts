@@ -43,7 +43,7 @@ export interface CompressSettings {
   kmeansSample: number;
   /** prune: rows to keep, ranked by `pruneBy`; the rest fall out to `pruneBuckets` hash buckets (0: skipped). */
   pruneKeep: number;
-  pruneBy: 'norm' | 'frequency';
+  pruneBy: 'norm' | 'frequency' | 'gradient';
   pruneBuckets: number;
   seed: number;
 }

@@ -1,6 +1,7 @@
 /**
  * Vocabulary pruning of a DAN student (fastText's `-cutoff`): keep the n-grams the task needs most
- * (largest row norm, or most frequent in the corpus the vocabulary was counted on), rebuild the
+ * (largest row norm, most frequent in the corpus the vocabulary was counted on, or the largest
+ * gradient signal on the task's training rows: importance.ts), rebuild the
  * vocabulary and the table with only those, and say what happens to the rest: with buckets > 0
  * they hash into that many bucket rows (each the mean of the dropped rows that hash there, or the
  * model's own bucket rows when it already had as many); with 0 they are skipped. The vocabulary
@@ -15,14 +16,15 @@ import { NgramVocab } from '../../text/ngramVocab.js';
 import type { CompressSettings } from './methods.js';
 
 export interface PruneInfo {
-  by: 'norm' | 'frequency';
+  by: 'norm' | 'frequency' | 'gradient';
   kept: number;
   dropped: number;
   fallout: 'bucket' | 'skip';
   buckets: number;
 }
 
-export function pruneDan(dan: Dan, s: CompressSettings): { dan: Dan; info: PruneInfo } {
+/** `importance`: with `pruneBy` 'gradient', each row's task importance (importance.ts). */
+export function pruneDan(dan: Dan, s: CompressSettings, importance?: Float64Array): { dan: Dan; info: PruneInfo } {
   const table = dan.model.embeddings;
   if (table.kind !== 'dense') throw new OpError('--method prune', `the model's table is already ${table.kind}; pruning needs a dense table (compress the uncompressed model, prune first: prune,pq)`);
   const V = dan.vocab.size, B = dan.features.buckets, dim = table.dim;
@@ -31,9 +33,12 @@ export function pruneDan(dan: Dan, s: CompressSettings): { dan: Dan; info: Prune
   const keep = Math.min(s.pruneKeep, V);
   const w = table.toDense();
   const be = getBackend();
-  const score = new Float64Array(V);
-  for (let i = 0; i < V; i++) score[i] = s.pruneBy === 'norm' ? be.dot(dim, w.subarray(i * dim), w.subarray(i * dim)) : dan.vocab.counts[i]!;
-  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => score[b]! - score[a]! || a - b);
+  if (s.pruneBy === 'gradient' && importance?.length !== table.rows) throw new OpError('--prune-by gradient', 'needs the training rows (--train) to measure each n-gram\'s gradient signal');
+  const norm = new Float64Array(V);
+  for (let i = 0; i < V; i++) norm[i] = be.dot(dim, w.subarray(i * dim), w.subarray(i * dim));
+  const score = s.pruneBy === 'norm' ? norm : s.pruneBy === 'frequency' ? Float64Array.from(dan.vocab.counts.subarray(0, V)) : importance!;
+  // Ties (rows the training data never touches score 0 by gradient) go to the larger norm.
+  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => score[b]! - score[a]! || norm[b]! - norm[a]! || a - b);
   const kept = order.slice(0, keep).sort((a, b) => a - b);
   const keptSet = new Uint8Array(V);
   for (const i of kept) keptSet[i] = 1;
