@@ -122,10 +122,15 @@ for (const set of part === 'dan' ? sets : []) {
     const out = join(dir, `${methods.replace(',', '-')}-${mode}${s.pruneKeep ? '-all' : ''}${s.qnorm ? '-qnorm' : ''}`);
     const r = await compressModel({ model: dan, methods, mode, train: trainTsv, dev: devTsv, out, overwrite: true, epochs: jointEpochs, settings: { pruneKeep: keep, kmeansIters: 8, kmeansSample: 16384, ...s } });
     const acc = await evalOf(out, path);
-    points.push({ set, model: 'dan', method: methods, mode, ...(s.qnorm ? { qnorm: true } : {}), ...(s.pruneKeep ? { reference: 'dense + same epochs' } : {}), keep, joint_epochs: jointEpochs, bytes: r.after.bytes_on_disk, embedding_bytes: r.after.embedding_bytes, embedding_reduction: 1 - r.embedding_ratio, accuracy: acc, drop_points: 100 * (baseAcc - acc), relative_drop: (baseAcc - acc) / baseAcc, seconds: r.seconds });
-    console.error(`${set} ${label}: ${r.after.bytes_on_disk} bytes, accuracy ${acc}`);
+    points.push({ set, model: 'dan', method: methods, mode, ...(s.qnorm ? { qnorm: true } : {}), ...(s.pruneKeep ? { reference: 'dense + same epochs' } : {}), keep, joint_epochs: jointEpochs, bytes: r.after.bytes_on_disk, embedding_bytes: r.after.embedding_bytes, embedding_reduction: 1 - r.embedding_ratio, ...(r.after.dev_accuracy !== undefined ? { dev_accuracy: r.after.dev_accuracy } : {}), accuracy: acc, drop_points: 100 * (baseAcc - acc), relative_drop: (baseAcc - acc) / baseAcc, seconds: r.seconds });
+    console.error(`${set} ${label}: ${r.after.bytes_on_disk} bytes, dev ${r.after.dev_accuracy}, accuracy ${acc}`);
     partial();
   }
+  // The compressed student one would ship, chosen without the test split: best dev accuracy,
+  // ties to the smaller model (round 3).
+  const shipped = points.filter((p) => p.set === set && p.model === 'dan' && p.method !== 'dense' && !p.reference && typeof p.dev_accuracy === 'number')
+    .sort((a, b) => (b.dev_accuracy as number) - (a.dev_accuracy as number) || (a.bytes as number) - (b.bytes as number))[0];
+  if (shipped) shipped.selected_by_dev = true;
   // Lookup speed: dense vs the joint PQ student, same texts, one thread.
   const texts = (await readSplit(path, 'test', 'test')).examples.map((e) => e.text).slice(0, 2000);
   const rate = async (m: string) => {
