@@ -13,7 +13,9 @@
  * run --joint-epochs more epochs, each on the full test split; then Debian fastText `supervised`
  * (tutorial settings: lr 1.0, 25 epochs, dim 100, wordNgrams 2) and `quantize -qnorm -retrain
  * -cutoff KEEP` on the same rows (bytes of .bin /
- * .ftz, test accuracy); and a lookup-speed check: texts/s of the dense, PQ and int4 students
+ * .ftz, accuracy over every test row by fasttext predict); the compressed point with the best dev
+ * accuracy is marked selected_by_dev (dev: the set's dev split, else train rows outside the sample;
+ * --student-args passes distill flags, round 3: '--max-n 2 --hidden 0 --lr 1e-2 --cased'); and a lookup-speed check: texts/s of the dense, PQ and int4 students
  * through DanPredictor one text at a time, one thread, same texts, side by side.
  * bert: a classifier fine-tuned from ../shared/models/bert-l4-h128-mlm (mean pooling, lr 5e-4) on
  * at most N rows, then its word embeddings compressed: PQ (16-wide sub-vectors, 256 centroids)
