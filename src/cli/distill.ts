@@ -53,6 +53,7 @@ export const command: Command = {
     dim: { type: 'string', default: String(S.dim), help: 'embedding width' },
     hidden: { type: 'string', default: String(S.hidden), help: 'width of the dense + tanh layer (0: none)' },
     'drop-ids': { type: 'string', default: String(S.dropIds), help: 'probability of dropping each n-gram id while training' },
+    cased: { type: 'boolean', help: 'keep case and accents in the built vocabulary (default: lowercase and strip accents, as uncased BERT; as ngrams build --cased)' },
     epochs: { type: 'string', help: `distillation epochs over the transfer set (default ${R.epochs}; branch mode ${DEFAULT_RECIPE.epochs})` },
     'batch-size': { type: 'string', help: `texts per step (default ${R.batchSize}; branch mode ${DEFAULT_RECIPE.batchSize})` },
     lr: { type: 'string', help: `peak learning rate (Adam; linear decay to 0) (default ${R.lr}; branch mode ${1e-4})` },
@@ -113,6 +114,7 @@ export const command: Command = {
         dim: number('dim', 1, true),
         hidden: number('hidden', 0, true),
         dropIds: number('drop-ids', 0, false),
+        cased: flag(args, 'cased') || undefined,
       },
       recipe: {
         epochs: number('epochs', 1, true),

@@ -89,3 +89,35 @@ test('distill: a logits file over another corpus, and missing inputs, are clear 
   assert.equal(t.status, 1);
   assert.match(t.stderr, /missing\.bin: no such logits file/);
 });
+
+test('distill --cased: the vocabulary keeps case, so a label only case tells apart is learnt; a lowercased --vocab is refused', async () => {
+  // "Bank" (a company) vs "bank" (a river bank) in the same contexts: lowercased, the texts are one.
+  const fill = ['near the', 'we saw the', 'they left the', 'by the old', 'past the green'];
+  const rows = (n: number, seed: number) =>
+    Array.from({ length: n }, (_, i) => {
+      const cap = (i * 7 + seed) % 2 === 0;
+      return `${fill[(i + seed) % fill.length]} ${cap ? 'Bank' : 'bank'} today\t${cap ? 'company' : 'river'}`;
+    }).join('\n') + '\n';
+  const train = join(dir, 'case-train.tsv'), dev = join(dir, 'case-dev.tsv');
+  writeFileSync(train, rows(200, 0));
+  writeFileSync(dev, rows(60, 1));
+  const run = (out: string, extra: string[]) => slimtext(['distill', '--train', train, '--dev', dev, '--out', out, '--max-n', '1', '--dim', '8', '--hidden', '0', '--epochs', '6', '--lr', '0.05', '--workers', '1', '--json', '--quiet', ...extra]);
+  const cased = run(join(dir, 'cased'), ['--cased']);
+  assert.equal(cased.status, 0, cased.stderr);
+  const uncased = run(join(dir, 'uncased'), []);
+  assert.equal(uncased.status, 0, uncased.stderr);
+  const acc = (r: typeof cased) => JSON.parse(r.stdout).best.dev_accuracy as number;
+  assert.equal(acc(cased), 1);
+  assert.ok(acc(uncased) <= 0.6, `uncased dev accuracy ${acc(uncased)}`);
+  const d = await loadDan(join(dir, 'cased'));
+  assert.equal(d.vocab.meta.lowercase, false);
+  assert.ok(d.vocab.ngrams.includes('Bank') && d.vocab.ngrams.includes('bank'));
+  assert.equal((await loadDan(join(dir, 'uncased'))).vocab.meta.lowercase, true);
+  // A lowercased vocabulary (ngrams build's default) given with --cased: refused, naming the flag.
+  const texts = join(dir, 'case-texts.txt'), lower = join(dir, 'lower.vocab');
+  writeFileSync(texts, rows(20, 0).split('\n').map((l) => l.split('\t')[0]).join('\n'));
+  assert.equal(slimtext(['ngrams', 'build', '--corpus', texts, '--max-n', '1', '--max-vocab', '100', '--out', lower, '--workers', '0']).status, 0);
+  const refused = run(join(dir, 'x'), ['--cased', '--vocab', lower]);
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.stderr, /--cased asks for a cased vocabulary, but .*lower\.vocab is lowercased/);
+});

@@ -36,9 +36,14 @@ export interface StudentShape {
   dim: number;
   hidden: number;
   dropIds: number;
+  /**
+   * Keep case and accents in the built vocabulary (default false: lowercase, as uncased BERT).
+   * Case carries signal on some sets (TREC's questions, AG News' names): BENCHMARKS.md, round 3.
+   */
+  cased: boolean;
 }
 
-export const DEFAULT_SHAPE: Readonly<StudentShape> = Object.freeze({ maxVocab: 1_000_000, maxN: 4, minCount: 1, buckets: 0, dim: 200, hidden: 200, dropIds: 0.1 });
+export const DEFAULT_SHAPE: Readonly<StudentShape> = Object.freeze({ maxVocab: 1_000_000, maxN: 4, minCount: 1, buckets: 0, dim: 200, hidden: 200, dropIds: 0.1, cased: false });
 
 export interface StudentOptions {
   /** A logits file from slimtext label; without one the student trains on labelled data alone. */
@@ -202,7 +207,12 @@ export async function distillStudent(opts: StudentOptions): Promise<StudentResul
   // Unless --max-vocab is given, the vocabulary grows with the data (at most PER_TEXT n-grams per
   // text): a million 200-wide rows for 8k sentences made a 179 MB student of a 17 MB teacher.
   if (opts.shape?.maxVocab === undefined) shape.maxVocab = Math.min(shape.maxVocab, Math.max(MIN_AUTO_VOCAB, NGRAMS_PER_TEXT * texts.length));
-  const vocab = opts.vocab ? NgramVocab.load(opts.vocab) : await vocabFromTexts(texts, { maxVocab: shape.maxVocab, maxN: shape.maxN, minCount: shape.minCount, workers: opts.workers });
+  const vocab = opts.vocab ? NgramVocab.load(opts.vocab) : await vocabFromTexts(texts, { maxVocab: shape.maxVocab, maxN: shape.maxN, minCount: shape.minCount, lowercase: !shape.cased, workers: opts.workers });
+  // A given vocabulary fixes the case of the words; asking for the other is refused, not ignored.
+  if (opts.vocab && opts.shape?.cased !== undefined && opts.shape.cased === vocab.meta.lowercase) {
+    throw new OptionError(`--cased ${opts.shape.cased ? 'asks for a cased vocabulary' : 'is off'}, but ${opts.vocab} is ${vocab.meta.lowercase ? 'lowercased (build it with slimtext ngrams build --cased)' : 'cased'}`);
+  }
+  shape.cased = !vocab.meta.lowercase;
   if (shape.maxN > vocab.meta.maxN) throw new SlimtextError(`--max-n ${shape.maxN} exceeds the vocabulary's longest n-gram (${vocab.meta.maxN})`);
   checkMemory(vocab.size + shape.buckets, shape.dim);
   const model = new DanModel({ rows: vocab.size + shape.buckets, dim: shape.dim, hidden: shape.hidden, numLabels: labels.size, dropIds: shape.dropIds }, { seed: recipe.seed, ...(recipe.workers > 1 ? { storage: sharedParamStorage() } : {}) });
