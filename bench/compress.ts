@@ -5,7 +5,7 @@
  *   npx tsx bench/compress.ts --part dan [--sets clinc150,agnews] [--keep 30000] [--max-train N] [--out DIR]
  *       [--student-epochs 5] [--joint-epochs 3] [--runs ref,pq-posthoc,pq-retrain,pq-joint,pq-qnorm-joint,int4-retrain,lowrank-joint]
  *   npx tsx bench/compress.ts --part bert [--sets trec,snips] [--max-train N] [--epochs E] [--ft-epochs F]
- *       [--runs pq-posthoc-none,pq-posthoc-count,pq-retrain-count,pq-joint-count,int4-posthoc-none] [--reuse]
+ *       [--runs pq-posthoc-none,pq-posthoc-count,pq-retrain-count,pq-joint-count,int4-posthoc-none,f16-retrain-count] [--reuse]
  *
  * dan: for each set a supervised DAN student (slimtext distill on at most N labelled train rows,
  * no teacher: sized to the CPU budget), then prune+PQ post-hoc / retrain / joint (and joint with
@@ -77,9 +77,12 @@ for (const set of part === 'bert' ? sets : []) {
   const runs: [string, CompressMode, string, Record<string, number>][] = [
     ['pq', 'posthoc', 'none', { pqDsub: 16 }], ['pq', 'posthoc', 'count', { pqDsub: 16 }], ['pq', 'retrain', 'count', { pqDsub: 16 }], ['pq', 'joint', 'count', { pqDsub: 16 }],
     ['int4', 'posthoc', 'none', {}],
+    // Only when --runs names it: f16 (near-lossless, frozen) retrained the same epochs, the reference
+    // that separates "more training of the rest" from what PQ costs.
+    ['f16', 'retrain', 'count', {}],
   ];
   for (const [methods, mode, fit, st] of runs) {
-    if (only && !only.split(',').includes(`${methods}-${mode}-${fit}`)) continue;
+    if (only ? !only.split(',').includes(`${methods}-${mode}-${fit}`) : methods === 'f16') continue;
     const out = join(dir, `${methods}-${mode}-${fit}`);
     const r = await compressModel({ model, methods, mode, train: path, out, overwrite: true, epochs: Number(epochs), maxTrain: Number(maxTrain), maxDev: 500, fitWeights: fit as 'count' | 'none', settings: { kmeansIters: 8, ...st } });
     const acc = await evalOf(out, path);
