@@ -4,8 +4,8 @@
  *
  *   npx tsx bench/compress.ts --part dan [--sets clinc150,agnews] [--keep 30000] [--max-train N] [--out DIR]
  *       [--student-epochs 5] [--student-args '--max-n 2 --lr 1e-2'] [--joint-epochs 3] [--runs ref,pq-posthoc,pq-retrain,pq-joint,pq-qnorm-joint,int4-retrain,lowrank-joint]
- *   npx tsx bench/compress.ts --part bert [--sets trec,snips] [--max-train N] [--epochs E]
- *       [--runs pq-posthoc-none,pq-posthoc-count,pq-retrain-count,pq-joint-count,int4-posthoc-none] [--reuse]
+ *   npx tsx bench/compress.ts --part bert [--sets trec,snips] [--max-train N] [--epochs E] [--ft-epochs F]
+ *       [--runs pq-posthoc-none,pq-posthoc-count,pq-retrain-count,pq-joint-count,int4-posthoc-none,f16-retrain-count] [--reuse]
  *
  * dan: for each set a supervised DAN student (slimtext distill on at most N labelled train rows,
  * no teacher: sized to the CPU budget), then prune+PQ post-hoc / retrain / joint (and joint with
@@ -18,7 +18,7 @@
  * --student-args passes distill flags, round 3: '--max-n 2 --hidden 0 --lr 1e-2 --cased'); and a lookup-speed check: texts/s of the dense, PQ and int4 students
  * through DanPredictor one text at a time, one thread, same texts, side by side.
  * bert: a classifier fine-tuned from ../shared/models/bert-l4-h128-mlm (mean pooling, lr 5e-4) on
- * at most N rows, then its word embeddings compressed: PQ (16-wide sub-vectors, 256 centroids)
+ * at most N rows for F epochs (default 3), then its word embeddings compressed (retrain / joint: E epochs): PQ (16-wide sub-vectors, 256 centroids)
  * post-hoc without and with task-aware fitting, retrain and joint; int4 post-hoc; codes joint.
  */
 import { spawnSync } from 'node:child_process';
@@ -46,6 +46,7 @@ const sets = arg('sets', part === 'dan' ? 'clinc150,snips,atis,banking77,trec,ss
 const keep = Number(arg('keep', '30000'));
 const maxTrain = arg('max-train', '6000');
 const epochs = arg('epochs', '2');
+const ftEpochs = arg('ft-epochs', '3');
 const root = arg('out', '/tmp/slimtext-bench-compress');
 const jointEpochs = Number(arg('joint-epochs', '3'));
 const studentEpochs = arg('student-epochs', '5');
@@ -72,21 +73,24 @@ for (const set of part === 'bert' ? sets : []) {
   // --reuse: keep a classifier an earlier run of this bench fine-tuned into OUT (same flags, same seed).
   if (!(process.argv.includes('--reuse') && existsSync(join(model, 'slimtext.json')))) {
     rmSync(model, { recursive: true, force: true });
-    cli(['finetune', '--model', '../shared/models/bert-l4-h128-mlm', '--train', path, '--task', 'classify', '--out', model, '--epochs', '3', '--lr', '5e-4', '--pooling', 'mean', '--max-length', '64', '--max-train', maxTrain, '--threads', '1']);
+    cli(['finetune', '--model', '../shared/models/bert-l4-h128-mlm', '--train', path, '--task', 'classify', '--out', model, '--epochs', ftEpochs, '--lr', '5e-4', '--pooling', 'mean', '--max-length', '64', '--max-train', maxTrain, '--threads', '1']);
   }
   const base = await inspectModel(model);
   const baseAcc = await evalOf(model, path);
-  points.push({ set, model: 'bert', method: 'dense', mode: '-', bytes: base.bytes_on_disk, embedding_bytes: base.embedding_bytes, accuracy: baseAcc });
+  points.push({ set, model: 'bert', method: 'dense', mode: '-', finetune_epochs: Number(ftEpochs), bytes: base.bytes_on_disk, embedding_bytes: base.embedding_bytes, accuracy: baseAcc });
   const runs: [string, CompressMode, string, Record<string, number>][] = [
     ['pq', 'posthoc', 'none', { pqDsub: 16 }], ['pq', 'posthoc', 'count', { pqDsub: 16 }], ['pq', 'retrain', 'count', { pqDsub: 16 }], ['pq', 'joint', 'count', { pqDsub: 16 }],
     ['int4', 'posthoc', 'none', {}],
+    // Only when --runs names it: f16 (near-lossless, frozen) retrained the same epochs, the reference
+    // that separates "more training of the rest" from what PQ costs.
+    ['f16', 'retrain', 'count', {}],
   ];
   for (const [methods, mode, fit, st] of runs) {
-    if (only && !only.split(',').includes(`${methods}-${mode}-${fit}`)) continue;
+    if (only ? !only.split(',').includes(`${methods}-${mode}-${fit}`) : methods === 'f16') continue;
     const out = join(dir, `${methods}-${mode}-${fit}`);
     const r = await compressModel({ model, methods, mode, train: path, out, overwrite: true, epochs: Number(epochs), maxTrain: Number(maxTrain), maxDev: 500, fitWeights: fit as 'count' | 'none', settings: { kmeansIters: 8, ...st } });
     const acc = await evalOf(out, path);
-    points.push({ set, model: 'bert', method: methods, mode, fit_weights: fit, bytes: r.after.bytes_on_disk, embedding_bytes: r.after.embedding_bytes, embedding_reduction: 1 - r.embedding_ratio, accuracy: acc, relative_drop: (baseAcc - acc) / baseAcc, seconds: r.seconds });
+    points.push({ set, model: 'bert', method: methods, mode, fit_weights: fit, ...(mode === 'posthoc' ? {} : { epochs: Number(epochs), best_epoch: r.training?.bestEpoch }), bytes: r.after.bytes_on_disk, embedding_bytes: r.after.embedding_bytes, embedding_reduction: 1 - r.embedding_ratio, accuracy: acc, relative_drop: (baseAcc - acc) / baseAcc, seconds: r.seconds });
     console.error(`${set} ${methods} ${mode} ${fit}: ${acc}`);
     partial();
   }
@@ -173,4 +177,4 @@ for (const set of part === 'dan' ? sets : []) {
   points.push({ set, model: 'fasttext', method: 'fasttext', mode: `quantize -qnorm -retrain -cutoff ${keep}`, bytes: statSync(`${model}.ftz`).size, accuracy: p1(`${model}.ftz`) });
   console.error(`${set} done`);
 }
-console.log(JSON.stringify({ machine: '2-core AMD EPYC, shared', part, threads: 1, keep, max_train: Number(maxTrain), student_epochs: Number(studentEpochs), student_args: studentArgs.join(' '), joint_epochs: jointEpochs, points, speed }, null, 1));
+console.log(JSON.stringify({ machine: '2-core AMD EPYC, shared', part, threads: 1, keep, ...(part === 'bert' ? { finetune_epochs: Number(ftEpochs), compress_epochs: Number(epochs) } : {}), max_train: Number(maxTrain), student_epochs: Number(studentEpochs), student_args: studentArgs.join(' '), joint_epochs: jointEpochs, points, speed }, null, 1));
