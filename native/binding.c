@@ -457,6 +457,15 @@ static napi_value embedding_bag_mean_backward(napi_env env, napi_callback_info i
   return NULL;
 }
 
+/* A row-wise int8/int4 table: bits 8 or 4, rows of whole 32-bit words, codes and (scale, bias) per row. */
+static void check_quant_table(StArgs *a, int64_t dim, int64_t bits, int64_t rows, int64_t lq, int64_t ls) {
+  if (!a->failed && bits != 8 && bits != 4) st_fail(a, 'R', "bits must be 8 or 4, got %lld", (long long)bits);
+  if (!a->failed && (dim * bits) % 32 != 0)
+    st_fail(a, 'R', "dim %lld x %lld bits is not a whole number of 32-bit words", (long long)dim, (long long)bits);
+  st_need(a, "q", lq, st_mul(rows, dim * bits / 32));
+  st_need(a, "scaleBias", ls, st_mul(rows, 2));
+}
+
 static napi_value dequant_gather(napi_env env, napi_callback_info info) {
   ARGS("dequantGather", 8);
   int64_t lq, ls, li, lo;
@@ -468,11 +477,7 @@ static napi_value dequant_gather(napi_env env, napi_callback_info info) {
   const float *sb = st_arg_f32(&a, 5, "scaleBias", &ls, 0);
   const int32_t *ids = st_arg_i32(&a, 6, "ids", &li);
   float *out = st_arg_f32(&a, 7, "out", &lo, 0);
-  if (!a.failed && bits != 8 && bits != 4) st_fail(&a, 'R', "bits must be 8 or 4, got %lld", (long long)bits);
-  if (!a.failed && (dim * bits) % 32 != 0)
-    st_fail(&a, 'R', "dim %lld x %lld bits is not a whole number of 32-bit words", (long long)dim, (long long)bits);
-  st_need(&a, "q", lq, st_mul(rows, dim * bits / 32));
-  st_need(&a, "scaleBias", ls, st_mul(rows, 2));
+  check_quant_table(&a, dim, bits, rows, lq, ls);
   st_need(&a, "ids", li, n);
   st_need(&a, "out", lo, st_mul(n, dim));
   check_ids(&a, "id", ids, 0, n, rows, "a table");
@@ -493,11 +498,7 @@ static napi_value quant_bag_mean(napi_env env, napi_callback_info info) {
   const int32_t *ids = st_arg_i32(&a, 6, "ids", &li);
   const int32_t *offsets = st_arg_i32(&a, 7, "offsets", &lf);
   float *out = st_arg_f32(&a, 8, "out", &lo, 0);
-  if (!a.failed && bits != 8 && bits != 4) st_fail(&a, 'R', "bits must be 8 or 4, got %lld", (long long)bits);
-  if (!a.failed && (dim * bits) % 32 != 0)
-    st_fail(&a, 'R', "dim %lld x %lld bits is not a whole number of 32-bit words", (long long)dim, (long long)bits);
-  st_need(&a, "q", lq, st_mul(rows, dim * bits / 32));
-  st_need(&a, "scaleBias", ls, st_mul(rows, 2));
+  check_quant_table(&a, dim, bits, rows, lq, ls);
   st_need(&a, "offsets (nBags + 1 entries)", lf, nBags + 1);
   st_need(&a, "out", lo, st_mul(nBags, dim));
   check_offsets(&a, offsets, nBags, "ids", li);
