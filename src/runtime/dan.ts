@@ -12,7 +12,7 @@
  *   - n-grams are looked up by their fastText hash (computed word by word anyway, for buckets) in
  *     an open-addressing table of typed arrays, each hit confirmed against the n-gram's string
  *     char by char, so the lookup stays exact (no fingerprints, no joined strings);
- *   - the dense layers, and the rows of a PQ table (norm-quantised or not), run in a small WebAssembly SIMD kernel
+ *   - the dense layers, and the rows of a PQ (norm-quantised or not), int8 or int4 table, run in a small WebAssembly SIMD kernel
  *     (assembly/index.ts, inlined) over the model's tensors laid out once at load; where
  *     WebAssembly SIMD is missing the same steps run in plain JS.
  */
@@ -42,7 +42,7 @@ export class DanRuntime implements LogitsModel {
   readonly numLabels: number;
   /** Whether the WebAssembly kernel runs this model. */
   readonly wasm: boolean;
-  /** Whether the kernel also sums the table's rows (PQ tables, norm-quantised or not); else a JS reader does. */
+  /** Whether the kernel also sums the table's rows (PQ tables, norm-quantised or not, int8 and int4 ones); else a JS reader does. */
   readonly tableInKernel: boolean;
   private readonly ngrams: string[];
   private readonly slotId: Int32Array;
@@ -62,6 +62,7 @@ export class DanRuntime implements LogitsModel {
   private ids: Int32Array;
   private k: Kernel | undefined;
   private pq: { codes: number; wide: number; books: number; M: number; K: number; sub: number; ncodes: number; nbook: number } | undefined;
+  private quant: { q: number; bits: number; sb: number } | undefined;
   private ptr = { w1: 0, b1: 0, w2: 0, b2: 0, ids: 0, acc: 0, hid: 0, out: 0 };
   private accF32!: Float32Array;
   private hidF32!: Float32Array;
@@ -101,10 +102,10 @@ export class DanRuntime implements LogitsModel {
     this.k = opts.wasm === false ? undefined : kernel();
     this.wasm = this.k !== undefined;
     if (this.k) this.layOut(c);
-    this.tableInKernel = this.pq !== undefined;
+    this.tableInKernel = this.pq !== undefined || this.quant !== undefined;
   }
 
-  /** Copies the dense layers (and a PQ table) into the kernel's memory; views on it. */
+  /** Copies the dense layers (and a PQ, int8 or int4 table) into the kernel's memory; views on it. */
   private layOut(c: Container): void {
     const k = this.k!;
     const { dim, hidden } = this.info;
@@ -125,7 +126,12 @@ export class DanRuntime implements LogitsModel {
       }
     }
     const sizes = { w1: this.w1?.byteLength ?? 0, b1: this.b1?.byteLength ?? 0, w2: this.w2.byteLength, b2: this.b2.byteLength, ids: CHUNK * 4, acc: dim * 4, hid: Math.max(1, hidden) * 4, out: this.numLabels * 4 };
-    const extra = [pqCodes, pqBooks, normCodes, normBook].reduce((a, x) => a + align16(x?.byteLength ?? 0), 64);
+    // int8 / int4: the u8 codes as stored (tableReader has checked both sizes); the kernel reads
+    // four values at a time, so a width that is not a multiple of 4 stays with the JS reader.
+    const qc = (t.kind === 'int8' || t.kind === 'int4') && dim % 4 === 0 ? c.tensor('embeddings.q') : undefined;
+    const quantQ = qc instanceof Uint8Array ? qc : undefined;
+    const quantSb = quantQ ? c.floats('embeddings.scale_bias') : undefined;
+    const extra = [pqCodes, pqBooks, normCodes, normBook, quantQ, quantSb].reduce((a, x) => a + align16(x?.byteLength ?? 0), 64);
     let at = k.reserve(Object.values(sizes).reduce((a, b) => a + align16(b), 0) + extra);
     const place = (bytes: number) => {
       const p = at;
@@ -147,6 +153,11 @@ export class DanRuntime implements LogitsModel {
       k.u8().set(new Uint8Array(pqCodes.buffer, pqCodes.byteOffset, pqCodes.byteLength), codes);
       k.u8().set(new Uint8Array(pqBooks.buffer, pqBooks.byteOffset, pqBooks.byteLength), books);
     }
+    if (quantQ && quantSb) {
+      this.quant = { q: place(quantQ.byteLength), bits: t.kind === 'int8' ? 8 : 4, sb: place(quantSb.byteLength) };
+      k.u8().set(quantQ, this.quant.q);
+      k.f32().set(quantSb, this.quant.sb / 4);
+    }
     const f32 = k.f32();
     if (this.w1) f32.set(this.w1, this.ptr.w1 / 4);
     if (this.b1) f32.set(this.b1, this.ptr.b1 / 4);
@@ -161,9 +172,9 @@ export class DanRuntime implements LogitsModel {
   logitsInto(text: string, out: Float32Array): void {
     const nw = this.split(text);
     const { maxN, buckets, dim, hidden, vocab: V } = this.info;
-    const pq = this.pq;
+    const inK = this.tableInKernel;
     const acc = this.acc;
-    if (pq) this.accF32.fill(0);
+    if (inK) this.accF32.fill(0);
     else acc.fill(0);
     const ids = this.ids;
     const starts = this.starts, ends = this.ends, norm = this.norm;
@@ -192,7 +203,7 @@ export class DanRuntime implements LogitsModel {
     const C = this.numLabels;
     if (this.k) {
       const x = this.accF32;
-      if (pq) {
+      if (inK) {
         if (n > 0) for (let j = 0; j < dim; j++) x[j] = x[j]! / n;
       } else if (n > 0) for (let j = 0; j < dim; j++) x[j] = acc[j]! / n;
       else x.fill(0);
@@ -223,11 +234,15 @@ export class DanRuntime implements LogitsModel {
     }
   }
 
-  /** Adds the rows of ids[0..m) to the sum (the kernel's f32 sum for PQ, else the f64 one). */
+  /** Adds the rows of ids[0..m) to the sum (the kernel's f32 sum for PQ, int8 and int4, else the f64 one). */
   private addIds(m: number): void {
-    const pq = this.pq;
+    const pq = this.pq, qt = this.quant;
     if (pq) {
       this.k!.pqAdd(pq.codes, pq.wide, pq.books, this.ptr.ids, m, pq.M, pq.K, pq.sub, pq.ncodes, pq.nbook, this.ptr.acc);
+      return;
+    }
+    if (qt) {
+      this.k!.quantAdd(qt.q, qt.bits, qt.sb, this.ptr.ids, m, this.info.dim, this.ptr.acc);
       return;
     }
     for (let i = 0; i < m; i++) this.addRow(this.ids[i]!, this.acc);

@@ -2,7 +2,7 @@
  * The runtime's WebAssembly kernel (assembly/index.ts, inlined as base64 in kernelBytes.ts): one
  * instance, with its own memory, per loaded model. Compiled once per page or process, and only
  * where the engine validates it (WebAssembly with SIMD); elsewhere `kernel()` says undefined and
- * the model runs in plain JS. The module is about 1 KB, so compiling it synchronously is allowed
+ * the model runs in plain JS. The module is about 1.3 KB, so compiling it synchronously is allowed
  * on a browser's main thread too (the limit there is 4 KB).
  */
 import { KERNEL_WASM } from './kernelBytes.js';
@@ -15,6 +15,8 @@ export interface Kernel {
   matvec(w: number, b: number, x: number, y: number, rows: number, cols: number): void;
   /** ncodes, nbook: a norm-quantised table's per-row u8 norm codes and f32 norm book, or 0, 0. */
   pqAdd(codes: number, wide: number, books: number, ids: number, n: number, M: number, K: number, sub: number, ncodes: number, nbook: number, acc: number): void;
+  /** An int8 / int4 table's packed u8 codes and f32 (scale, offset) pairs; dim a multiple of 4. */
+  quantAdd(q: number, bits: number, sb: number, ids: number, n: number, dim: number, acc: number): void;
   crc32(tables: number, data: number, len: number, crc: number): number;
 }
 
@@ -22,6 +24,7 @@ interface Exports {
   memory: WebAssembly.Memory;
   matvec: Kernel['matvec'];
   pqAdd: Kernel['pqAdd'];
+  quantAdd: Kernel['quantAdd'];
   crc32: Kernel['crc32'];
 }
 
@@ -45,6 +48,7 @@ export function kernel(): Kernel | undefined {
     f32: () => new Float32Array(ex.memory.buffer),
     matvec: ex.matvec,
     pqAdd: ex.pqAdd,
+    quantAdd: ex.quantAdd,
     crc32: ex.crc32,
   };
 }

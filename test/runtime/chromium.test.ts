@@ -1,6 +1,6 @@
 /**
- * The browser example in real headless Chromium: the page loads a bundle (a DAN student over an
- * int8 table, one over a norm-quantised PQ table, and a BERT classifier), and its predictions, of
+ * The browser example in real headless Chromium: the page loads a bundle (DAN students over an
+ * int8, an int4 and a norm-quantised PQ table, and a BERT classifier), and its predictions, of
  * every test text and of what is typed into the box, equal Node's runtime predictions. A screenshot of the page is kept in test-artifacts/.
  * Skips (saying why) when /usr/bin/chromium is missing.
  */
@@ -22,7 +22,8 @@ test('the browser example predicts in headless Chromium exactly as Node does', {
   assert.ok(existsSync(RUNTIME), `${RUNTIME} is missing: build it with npm run build:runtime (npm test does)`);
   const bundles = {
     'dan.slim': encodeSlimBundle(await loadAnyModel(await danFolder('int8'))),
-    // Norm-quantised PQ: its rows are summed, scaled, in the runtime's kernel.
+    // int4 (int8 too) and norm-quantised PQ: their rows are summed in the runtime's kernel.
+    'dan-int4.slim': encodeSlimBundle(await loadAnyModel(await danFolder('int4'))),
     'dan-qnorm.slim': encodeSlimBundle(await loadAnyModel(await danFolder('pq-qnorm'))),
     'bert.slim': encodeSlimBundle(await loadAnyModel(await tinyTransformerFolder('cls'))),
   };

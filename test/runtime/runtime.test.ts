@@ -49,17 +49,18 @@ for (const kind of DAN_KINDS) {
   });
 }
 
-test('DAN (norm-quantised pq table): the kernel sums the scaled rows; kernel, plain-JS and DanPredictor logits agree within 1e-5', async () => {
+const IN_KERNEL = { 'pq-qnorm': 'norm-quantised pq table: the kernel sums the scaled rows', int8: 'int8 table: the kernel sums the dequantised rows', int4: 'int4 table: the kernel sums the dequantised rows' } as const;
+for (const [kind, what] of Object.entries(IN_KERNEL) as [keyof typeof IN_KERNEL, string][]) test(`DAN (${what}); kernel, plain-JS and DanPredictor logits agree within 1e-5`, async () => {
   const texts = [...TEXTS, ...asciiTexts(100, 3)];
   for (const opts of [{ seed: 21 }, { buckets: 0, hidden: 0, seed: 22 }]) {
-    const dir = await danFolder('pq-qnorm', opts);
+    const dir = await danFolder(kind, opts);
     const tm = await loadAnyModel(dir);
     assert.ok('dan' in tm, 'a DAN model');
     const bytes = encodeSlimBundle(tm);
     const net = (m: SlimModel) => (m as unknown as { net: { wasm: boolean; tableInKernel: boolean } }).net;
     const fast = singleTask(await loadBundle(bytes));
     const js = singleTask(await loadBundle(bytes, { wasm: false }));
-    assert.equal(net(fast).tableInKernel, true, 'the norm-quantised table is summed in the kernel, not by the JS reader');
+    assert.equal(net(fast).tableInKernel, true, `the ${kind} table is summed in the kernel, not by the JS reader`);
     assert.equal(net(js).tableInKernel, false);
     const engine = tm.dan.predictor();
     for (const t of texts) {

@@ -1,5 +1,5 @@
 // The runtime's WebAssembly kernel (AssemblyScript, SIMD): the DAN's per-text arithmetic, i.e.
-// summing product-quantised table rows (norm-quantised ones too) and the two dense layers. Profiling the plain-JS runtime
+// summing product-quantised (norm-quantised ones too) and int8 / int4 table rows and the two dense layers. Profiling the plain-JS runtime
 // on the CLINC150 student (BENCHMARKS.md "Shipping") put ~75% of a prediction in the dense layers
 // (200x200 + 150x200 multiply-adds in JS number loops); f32x4 does them several times faster.
 // Compiled by scripts/build-wasm.mjs and inlined into the runtime (src/runtime/kernelBytes.ts),
@@ -69,6 +69,34 @@ export function pqAdd(codes: usize, wide: i32, books: usize, ids: usize, n: i32,
         const o = <usize>j * 4;
         store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
       }
+    }
+  }
+}
+
+/**
+ * acc[0..dim) += the int8 / int4 rows of ids[0..n): element j of row id is s * code + b, with s, b =
+ * sb[2 id], sb[2 id + 1] (f32) and the codes packed dim * bits / 8 bytes a row (int4: element j in
+ * the low nibble of byte j >> 1 when j is even, else the high one). dim is a multiple of 4. Each
+ * value is dequantised, then added (summing s * code and the offsets apart cancels badly on long texts).
+ */
+export function quantAdd(q: usize, bits: i32, sb: usize, ids: usize, n: i32, dim: i32, acc: usize): void {
+  const rowBytes = <usize>((dim * bits) >> 3);
+  const nibble = i8x16.splat(15);
+  for (let i = 0; i < n; i++) {
+    const id = <usize>load<i32>(ids + <usize>i * 4);
+    const row = q + id * rowBytes;
+    const vs = f32x4.splat(load<f32>(sb + id * 8));
+    const vb = f32x4.splat(load<f32>(sb + id * 8, 4));
+    for (let j = 0; j < dim; j += 4) {
+      let v: v128;
+      if (bits == 8) v = v128.load32_zero(row + <usize>j);
+      else {
+        const p = v128.load16_splat(row + <usize>(j >> 1));
+        v = i8x16.shuffle(v128.and(p, nibble), i8x16.shr_u(p, 4), 0, 16, 1, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+      }
+      const x = f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v)));
+      const dst = acc + <usize>j * 4;
+      v128.store(dst, f32x4.add(v128.load(dst), f32x4.add(f32x4.mul(vs, x), vb)));
     }
   }
 }
