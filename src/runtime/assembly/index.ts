@@ -1,7 +1,8 @@
 // The runtime's WebAssembly kernel (AssemblyScript, SIMD): the DAN's per-text arithmetic, i.e.
-// summing product-quantised (norm-quantised ones too) and int8 / int4 table rows and the two dense layers. Profiling the plain-JS runtime
-// on the CLINC150 student (BENCHMARKS.md "Shipping") put ~75% of a prediction in the dense layers
-// (200x200 + 150x200 multiply-adds in JS number loops); f32x4 does them several times faster.
+// summing product-quantised (norm-quantised ones too) and int8 / int4 table rows, and the two
+// dense layers. Profiling the plain-JS runtime on the CLINC150 student (BENCHMARKS.md "Shipping")
+// put ~75% of a prediction in the dense layers (200x200 + 150x200 multiply-adds in JS number
+// loops); f32x4 does them several times faster.
 // Compiled by scripts/build-wasm.mjs and inlined into the runtime (src/runtime/kernelBytes.ts),
 // so the runtime stays one file with no fetch. The module owns its memory; the JS side lays out
 // the model's tensors in it once at load and grows it as needed. All pointers are byte offsets.
@@ -50,6 +51,9 @@ export function pqAdd(codes: usize, wide: i32, books: usize, ids: usize, n: i32,
       const src = books + <usize>m * bookBytes + code * <usize>sub * 4;
       const dst = acc + <usize>m * <usize>sub * 4;
       let j = 0;
+      // Norm-quantised rows take a loop of their own: folding plain rows into it (factor 1) saves
+      // 113 bytes of kernel but ran a plain PQ student 1-5% slower per text (bench/runtimeLatency.ts,
+      // both kernels side by side, 2026-12-03).
       if (ncodes) {
         for (; j < s4; j += 4) {
           const o = <usize>j * 4;
