@@ -137,8 +137,9 @@ for (const set of part === 'dan' ? sets : []) {
   const shipped = points.filter((p) => p.set === set && p.model === 'dan' && p.method !== 'dense' && !p.reference && typeof p.dev_accuracy === 'number')
     .sort((a, b) => (b.dev_accuracy as number) - (a.dev_accuracy as number) || (a.bytes as number) - (b.bytes as number))[0];
   if (shipped) shipped.selected_by_dev = true;
+  const testRows = (await readSplit(path, 'test', 'test')).examples;
   // Lookup speed: dense vs the joint PQ student, same texts, one thread.
-  const texts = (await readSplit(path, 'test', 'test')).examples.map((e) => e.text).slice(0, 2000);
+  const texts = testRows.map((e) => e.text).slice(0, 2000);
   const rate = async (m: string) => {
     const tm = await loadAnyModel(m);
     if (!isDan(tm)) throw new Error('not a DAN');
@@ -154,7 +155,6 @@ for (const set of part === 'dan' ? sets : []) {
     speed.push({ set, dense_texts_per_s: Math.round(dense), pq_texts_per_s: Math.round(pq), int4_texts_per_s: Math.round(i4), pq_slowdown: dense / pq, int4_slowdown: dense / i4 });
   }
   // fastText on the same train split.
-  const testRows = (await readSplit(path, 'test', 'test')).examples;
   const ft = (rows: Example[], name: string) => {
     const file = join(dir, `${name}.ft`);
     writeFileSync(file, rows.map((e) => `__label__${e.label!.replace(/\s/g, '_')} ${e.text.replace(/\s+/g, ' ')}`).join('\n') + '\n');

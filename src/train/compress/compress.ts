@@ -78,6 +78,7 @@ export async function compressModel(o: CompressOptions): Promise<CompressReport>
   if (mode !== 'posthoc' && !o.train) throw new InputError('--mode', undefined, undefined, `${mode} trains on the task: give the labelled data with --train`);
   const s: CompressSettings = { ...DEFAULT_SETTINGS, ...o.settings };
   if (s.qnorm && !methods.includes('pq')) throw new InputError('--qnorm', undefined, undefined, `quantises the norms of pq rows: use it with --method pq (or prune,pq), not ${methods.join(',')}`);
+  if (s.pruneBy === 'gradient' && methods.includes('prune') && !o.train) throw new InputError('--prune-by', undefined, undefined, 'gradient ranks n-grams by their gradient signal on the task: give the labelled data with --train');
   checkTeacherOptions(o, mode);
   const tm = await loadAnyModel(o.model);
   if (o.teacherLogits !== undefined && !isDan(tm)) {
@@ -129,7 +130,6 @@ export async function compressModel(o: CompressOptions): Promise<CompressReport>
     accBefore = dev ? danAccuracy(dan, dev) : undefined;
     for (const m of tableMethods) {
       if (m === 'prune') {
-        if (s.pruneBy === 'gradient' && !train) throw new InputError('--prune-by', undefined, undefined, 'gradient ranks n-grams by their gradient signal on the task: give the labelled data with --train');
         ({ dan, info: prune } = pruneDan(dan, s, s.pruneBy === 'gradient' ? gradientImportance(dan, train!, o.batchSize ?? DEFAULT_TRAIN.batchSize) : undefined));
         log(`pruned to ${prune.kept} n-grams (${prune.dropped} ${prune.fallout === 'bucket' ? `fall out to ${prune.buckets} buckets` : 'skipped'})`);
       } else {

@@ -8,19 +8,17 @@
  * rows never touch score 0 (the caller breaks ties by norm).
  */
 import { backward, crossEntropy, getBackend } from '../../engine/index.js';
-import { LabelMap, type Example } from '../../data/index.js';
+import type { Example } from '../../data/index.js';
 import { OpError } from '../../errors.js';
 import type { Dan } from '../../models/dan.js';
-import { gather } from './train.js';
+import { gather, labelledRows } from './train.js';
 
 export function gradientImportance(dan: Dan, train: readonly Example[], batchSize: number): Float64Array {
   const table = dan.model.embeddings;
   if (table.kind !== 'dense') throw new OpError('--prune-by gradient', `needs a dense table, the model's is ${table.kind}`);
-  const map = LabelMap.fromJSON({ version: 1, labels: [...dan.labels] });
-  const rows = train.filter((e) => e.label !== undefined && map.encode([e])[0]! >= 0);
+  const { rows, labels } = labelledRows(dan, train);
   if (rows.length === 0) throw new OpError('--prune-by gradient', "no training rows carry one of the model's labels");
   const bags = dan.featurize(rows.map((e) => e.text));
-  const labels = map.encode(rows);
   const [weight] = table.trainable();
   const w = weight!.data;
   const dim = table.dim;

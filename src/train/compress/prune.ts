@@ -37,7 +37,8 @@ export function pruneDan(dan: Dan, s: CompressSettings, importance?: Float64Arra
   const norm = new Float64Array(V);
   for (let i = 0; i < V; i++) norm[i] = be.dot(dim, w.subarray(i * dim), w.subarray(i * dim));
   const score = s.pruneBy === 'norm' ? norm : s.pruneBy === 'frequency' ? Float64Array.from(dan.vocab.counts.subarray(0, V)) : importance!;
-  // Ties (rows the training data never touches score 0 by gradient) go to the larger norm.
+  // Ties go to the larger norm, whatever the ranking: by frequency most n-grams share a count of 1
+  // or 2, and by gradient every row the training rows never touch scores 0.
   const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => score[b]! - score[a]! || norm[b]! - norm[a]! || a - b);
   const kept = order.slice(0, keep).sort((a, b) => a - b);
   const keptSet = new Uint8Array(V);

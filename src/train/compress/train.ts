@@ -30,19 +30,15 @@ export interface CompressTeacher {
 }
 
 export function trainCompressed(dan: Dan, train: readonly Example[], dev: readonly Example[] | undefined, o: CompressTrainOptions, teacher?: CompressTeacher): CompressTrainResult {
-  const map = LabelMap.fromJSON({ version: 1, labels: [...dan.labels] });
-  const known = (xs: readonly Example[]) => xs.filter((e) => e.label !== undefined && map.encode([e])[0]! >= 0);
-  const tr = known(train);
+  const { rows: tr, labels } = labelledRows(dan, train);
   const C = dan.numLabels;
   // The teacher rows of the rows kept, in their order.
   const kept = new Set(tr);
   const soft = teacher ? gatherRows(teacher.logits, C, Int32Array.from(train.flatMap((e, i) => (kept.has(e) ? [i] : [])))) : undefined;
   if (tr.length === 0) throw new OpError('--train', "no training rows carry one of the model's labels");
   const bags = dan.featurize(tr.map((e) => e.text));
-  const labels = map.encode(tr);
-  const dv = dev ? known(dev) : [];
+  const { rows: dv, labels: devLabels } = labelledRows(dan, dev ?? []);
   const devBags = dv.length ? dan.featurize(dv.map((e) => e.text)) : undefined;
-  const devLabels = map.encode(dv);
   return trainEpochs({
     model: dan.model, table: dan.model.embeddings, rows: tr.length, weightDecay: 0,
     loss: (rows) => {
@@ -54,6 +50,13 @@ export function trainCompressed(dan: Dan, train: readonly Example[], dev: readon
     },
     accuracy: () => (devBags ? accuracyOf(dan, devBags, devLabels) : undefined),
   }, o);
+}
+
+/** The rows that carry one of the model's labels, in order, and those labels' ids. */
+export function labelledRows(dan: Dan, xs: readonly Example[]): { rows: Example[]; labels: Int32Array } {
+  const map = LabelMap.fromJSON({ version: 1, labels: [...dan.labels] });
+  const rows = xs.filter((e) => e.label !== undefined && map.encode([e])[0]! >= 0);
+  return { rows, labels: map.encode(rows) };
 }
 
 function accuracyOf(dan: Dan, bags: Bags, labels: Int32Array): number {
