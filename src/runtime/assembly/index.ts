@@ -52,8 +52,8 @@ export function pqAdd(codes: usize, wide: i32, books: usize, ids: usize, n: i32,
       const dst = acc + <usize>m * <usize>sub * 4;
       let j = 0;
       // Norm-quantised rows take a loop of their own: folding plain rows into it (factor 1) saves
-      // 113 bytes of kernel but ran a plain PQ student 1-5% slower per text (bench/runtimeLatency.ts,
-      // both kernels side by side, 2026-12-03).
+      // 113 bytes of kernel but ran a plain PQ student slower: p50 per text +0.7-5%, back to back
+      // +4-7% (bench/runtimeLatency.ts, both kernels side by side, three runs, 2026-12-03).
       if (ncodes) {
         for (; j < s4; j += 4) {
           const o = <usize>j * 4;
